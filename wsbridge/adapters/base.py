@@ -26,6 +26,7 @@ from __future__ import annotations
 import abc
 import asyncio
 import collections
+import contextlib
 import logging
 import threading
 from collections.abc import Callable, Iterable
@@ -167,10 +168,8 @@ class ThreadBridge:
             if self._scheduled:
                 return
             self._scheduled = True
-        try:
+        with contextlib.suppress(RuntimeError):  # the loop closed during shutdown
             self._loop.call_soon_threadsafe(self._drain)
-        except RuntimeError:  # loop closed during shutdown
-            pass
 
     def _drain(self) -> None:
         with self._lock:

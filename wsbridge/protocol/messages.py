@@ -49,7 +49,7 @@ class ProtocolError(Exception):
         self.reply_type = reply_type
         self.body_key = body_key
         self.request_id = request_id
-        super().__init__(f"[{error_id}] {self.error_msg}: {detail}")
+        super().__init__(f"[{error_id}] {self.error_msg}")
 
     def reply(self) -> dict:
         return error_reply(self.reply_type, self.body_key, self.error_id, self.error_msg,

@@ -22,6 +22,7 @@ from typing import Any
 
 import yaml
 
+REPO = Path(__file__).resolve().parents[1]
 READY = re.compile(r"wsbridge (md|td) ready: (\S+)")
 START_TIMEOUT = 60.0
 
@@ -49,7 +50,9 @@ class ServerProcess:
         """Start and wait until it listens; ``port`` reuses a port (for restarts)."""
         argv = [sys.executable, "-m", "wsbridge", f"--app_type={self.app_type}",
                 f"--config={self.config_path}", f"--port={port or 0}", *self.extra_args]
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", **(self.env or {})}
+        # The checkout under test, not whatever wsbridge is installed.
+        path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": path, **(self.env or {})}
         log = open(self.log_path, "a")  # noqa: SIM115 - kept for the process lifetime
         self.process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=log, text=True,
                                         cwd=self.workdir, env=env)

@@ -105,3 +105,23 @@ def serve_one(app_type: str, path: str | None, host: str | None, port: int | Non
         fail(str(exc))
     except KeyboardInterrupt:
         pass
+
+
+def _delegate(name: str, target: str, help_text: str) -> None:
+    """A subcommand whose options belong to the tool itself (``target``: module:function)."""
+
+    @main.command(name, help=help_text, add_help_option=False,
+                  context_settings={"ignore_unknown_options": True,
+                                    "allow_interspersed_args": False})
+    @click.argument("args", nargs=-1, type=click.UNPROCESSED)
+    def command(args: tuple[str, ...]) -> None:
+        import importlib
+
+        module_name, _, function = target.partition(":")
+        sys.exit(getattr(importlib.import_module(module_name), function)(list(args)))
+
+
+_delegate("sim-tws", "wsbridge.simulators.tws.cli:main",
+          "A TWS API simulator on the sim exchange (for ib-insync); --help for options.")
+_delegate("sim-opend", "wsbridge.simulators.opend.cli:main",
+          "A Futu OpenD simulator on the sim exchange (for futu-api); --help for options.")

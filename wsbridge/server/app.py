@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
+from websockets.frames import CloseCode
 from websockets.protocol import State
 
 from wsbridge import __version__
@@ -24,6 +25,7 @@ from wsbridge.adapters.base import Adapter, load_adapter
 from wsbridge.config import ConfigError, ServerConfig
 from wsbridge.server.http import Gate
 from wsbridge.server.hub import Hub
+from wsbridge.server.keepalive import heartbeat
 from wsbridge.server.metrics import Metrics
 from wsbridge.server.outbox import FlushScheduler, Outbox
 from wsbridge.server.session import Session
@@ -36,9 +38,34 @@ SHUTDOWN_GRACE = 5.0  # seconds in-flight requests get to finish on SIGTERM
 
 
 class BridgeConnection(ServerConnection):
-    """websockets' connection, telling its outbox when the transport fills and drains."""
+    """websockets' connection, telling its outbox when the transport fills and drains,
+    and kept alive by the loop's :class:`~wsbridge.server.keepalive.Heartbeat`."""
 
     outbox: Outbox | None = None
+    heard = 0.0  # loop time of the last bytes from the client
+    pinged = 0.0  # loop time of an unanswered keep-alive ping
+
+    def start_keepalive(self) -> None:
+        # One timer for all connections instead of websockets' task per connection.
+        if self.ping_interval is not None:
+            heartbeat(self.loop, self.ping_interval, self.ping_timeout).add(self)
+
+    def data_received(self, data: bytes) -> None:
+        self.heard = self.loop.time()
+        super().data_received(data)
+
+    def send_keepalive_ping(self) -> bool:
+        if self.protocol.state is not State.OPEN:
+            return False
+        self.protocol.send_ping(b"")
+        self.send_data()
+        return True
+
+    def keepalive_timeout(self) -> None:
+        if self.protocol.state is State.OPEN:
+            self.protocol.fail(CloseCode.INTERNAL_ERROR, "keepalive ping timeout")
+            self.send_data()
+            self.loop.call_later(self.close_timeout or 0, self.transport.abort)
 
     def pause_writing(self) -> None:
         super().pause_writing()

@@ -50,17 +50,20 @@ class Metrics:
             registry=r,
         )
         self.app_type = app_type
-        self._out_children: dict[str, Counter] = {}
+        self._unsent: dict[str, int] = {}  # messages_out not yet added to the counter
 
     def watch(self, name: str, doc: str, read: Callable[[], float]) -> None:
         """Expose a counter the server computes on demand (e.g. conflated quotes)."""
         self.registry.register(_CallbackCounter(name, doc, read))
 
     def pushed(self, msg_type: str, count: int = 1) -> None:
-        child = self._out_children.get(msg_type)
-        if child is None:
-            child = self._out_children[msg_type] = self.messages_out.labels(msg_type)
-        child.inc(count)
+        """Count messages sent. Called per tick: a dict update here, the (locked)
+        Prometheus counter only at scrape time."""
+        unsent = self._unsent
+        unsent[msg_type] = unsent.get(msg_type, 0) + count
 
     def render(self) -> bytes:
+        unsent, self._unsent = self._unsent, {}
+        for msg_type, count in unsent.items():
+            self.messages_out.labels(msg_type).inc(count)
         return generate_latest(self.registry)

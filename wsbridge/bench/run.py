@@ -103,7 +103,7 @@ class Idle:
     seconds: float
     server_cpu: float  # % of one core
     server_rss_mb: float
-    pings_answered: int
+    pings_answered: int  # keep-alive pings during the watch
 
 
 @dataclass(slots=True)
@@ -288,6 +288,7 @@ class Bench:
             self._grow("idle", server.url, o.idle, login=True)
             connect_seconds = time.monotonic() - started
             self.swarm.all(cmd="settle", group="idle", quiet=0.3)
+            before = self.swarm.all(cmd="status", group="idle")
             cpu0, wall0 = procs.cpu_seconds(server.pid), time.monotonic()
             time.sleep(o.idle_seconds)
             cpu1, wall1 = procs.cpu_seconds(server.pid), time.monotonic()
@@ -297,7 +298,8 @@ class Bench:
                         connect_seconds=connect_seconds, seconds=wall1 - wall0,
                         server_cpu=100 * (cpu1 - cpu0) / (wall1 - wall0),
                         server_rss_mb=rss / 2**20,
-                        pings_answered=sum(s["pongs"] for s in status))
+                        pings_answered=sum(s["pongs"] for s in status)
+                        - sum(s["pongs"] for s in before))
             self.progress(f"  idle: {idle.held:,} connections held, server RSS "
                           f"{idle.server_rss_mb:,.0f} MB, CPU {idle.server_cpu:.1f}%")
             self._close("idle")

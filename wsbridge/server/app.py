@@ -65,7 +65,7 @@ class BridgeConnection(ServerConnection):
         if self.protocol.state is State.OPEN:
             self.protocol.fail(CloseCode.INTERNAL_ERROR, "keepalive ping timeout")
             self.send_data()
-            self.loop.call_later(self.close_timeout or 0, self.transport.abort)
+        self.loop.call_later(self.close_timeout or 0, self.transport.abort)
 
     def pause_writing(self) -> None:
         super().pause_writing()
@@ -136,7 +136,7 @@ class Server:
         def overflow(pending: int) -> None:
             reason = f"client too slow: {pending} bytes of events unsent"
             session.log.warning(reason)
-            closer = asyncio.ensure_future(ws.close(CLOSE_POLICY, reason))
+            closer = asyncio.ensure_future(close_within(ws, CLOSE_POLICY, reason))
             self._background.add(closer)
             closer.add_done_callback(self._background.discard)
 
@@ -235,6 +235,16 @@ class Server:
         await server.wait_closed()
         await self.adapter.stop()
         log.info("stopped")
+
+
+async def close_within(ws: ServerConnection, code: int, reason: str) -> None:
+    """Close with ``code`` and ``reason``; a peer that reads nothing more (so the close
+    frame sits behind unread data) is cut off after the close timeout."""
+    try:
+        async with asyncio.timeout(ws.close_timeout or 10.0):
+            await ws.close(code, reason)
+    except TimeoutError:
+        ws.transport.abort()
 
 
 def _display_host(host: str) -> str:

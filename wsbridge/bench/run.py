@@ -165,8 +165,12 @@ class Bench:
 
     def run(self) -> Results:
         started = time.monotonic()
-        raise_fd_limit()
         o = self.options
+        files = raise_fd_limit()
+        if o.idle > files - 256:  # the server holds one descriptor per connection
+            self.progress(f"  open-files limit is {files}: holding {files - 256} idle "
+                          f"connections, not {o.idle}")
+            o.idle = max(0, files - 256)
         self.swarm = procs.Swarm(o.workers, self.workdir / "clients.log")
         services: list[procs.Service] = []
         try:

@@ -82,12 +82,16 @@ class Outbox:
 
     def send_quote(self, key: str, frame: bytes) -> None:
         """Queue a quote; while the client is behind, a newer one for ``key`` replaces it."""
-        if self.closed:
-            return
-        if not self.paused:
+        if not self.paused:  # the hot path of the md fan-out: kept to a few steps
+            if self.closed:
+                return
             self._frames.append(frame)
             self._bytes += len(frame)
-            self._mark()
+            if not self._dirty:
+                self._dirty = True
+                self._scheduler.mark(self)
+        elif self.closed:
+            return
         elif self._quotes.setdefault(key, frame) is not frame:
             self._quotes[key] = frame
             self.conflated += 1

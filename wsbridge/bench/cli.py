@@ -23,6 +23,8 @@ def parse_args(argv: list[str] | None) -> tuple[Options, argparse.Namespace]:
     parser.add_argument("--clients", type=lambda s: [int(x) for x in s.split(",")],
                         help="client counts, comma separated (default 1,10,100,1000)")
     parser.add_argument("--seconds", type=float, help=f"per phase (default {defaults.seconds})")
+    parser.add_argument("--repeats", type=int,
+                        help=f"runs of each flat-out phase (default {defaults.repeats})")
     parser.add_argument("--batch", type=int,
                         help=f"ticks per loop turn flat out (default {defaults.batch})")
     parser.add_argument("--instruments", type=int,
@@ -39,15 +41,16 @@ def parse_args(argv: list[str] | None) -> tuple[Options, argparse.Namespace]:
     parser.add_argument("--workdir", type=Path, help="keep the processes' logs here")
     args = parser.parse_args(argv)
     options = Options.quick() if args.quick else Options()
-    for name in ("clients", "seconds", "batch", "instruments", "workers", "idle",
+    for name in ("clients", "seconds", "repeats", "batch", "instruments", "workers", "idle",
                  "idle_seconds"):
         value = getattr(args, name)
         if value is not None:
             setattr(options, name, value)
     if args.no_ceilings:
         options.ceilings = False
-    if any(n < 1 for n in options.clients) or options.workers < 1 or options.seconds <= 0:
-        parser.error("client counts, workers and seconds must be positive")
+    if any(n < 1 for n in options.clients) or options.workers < 1 or options.seconds <= 0 \
+            or options.repeats < 1:
+        parser.error("client counts, workers, repeats and seconds must be positive")
     return options, args
 
 

@@ -13,7 +13,7 @@ HEADER = ("server", "clients", "load", "ticks/s in", "delivered msg/s", "p50 ms"
 
 def rows(results: Results) -> list[tuple[str, ...]]:
     out = []
-    for p in results.phases:
+    for p in results.best():
         out.append((
             LABELS.get(p.target, p.target), f"{p.clients:,}",
             "max" if p.load == "max" else "½ max", f"{p.ticks_per_s:,.0f}",
@@ -55,12 +55,14 @@ def table(header: tuple[str, ...], body: list[tuple[str, ...]], markdown: bool) 
 def render(results: Results, markdown: bool = False) -> str:
     m = results.machine
     parts = [
-        f"machine: {m.get('Model name', '?')}, {m.get('CPU(s)', '?')} CPUs, "
+        f"machine: {m.get('Model name', '?')}, {m.get('CPU(s)', '?')} CPUs"
+        f"{' (' + m['Hypervisor vendor'] + ' guest)' if 'Hypervisor vendor' in m else ''}, "
         f"{m.get('memory', '?')}; Linux {m['kernel']}; Python {m['python']}, "
         f"websockets {m['websockets']}, uvloop {m['uvloop']}, orjson {m['orjson']}",
         f"each client subscribes to {results.options.instruments} instruments; "
         f"{results.options.seconds:g} s per phase; flat out = "
-        f"{results.options.batch} ticks per loop turn",
+        f"{results.options.batch} ticks per loop turn; best of {results.options.repeats} "
+        "interleaved runs of each flat-out phase",
         "",
         table(HEADER, rows(results), markdown),
     ]

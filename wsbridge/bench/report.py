@@ -8,7 +8,7 @@ from wsbridge.bench.run import BRIDGE, Results
 LABELS = {BRIDGE: "wsbridge", "broadcast": "ws broadcast()", "frame": "frame/transport",
           "coalesce": "10 frames/write"}
 HEADER = ("server", "clients", "load", "ticks/s in", "delivered msg/s", "p50 ms", "p99 ms",
-          "max ms", "CPU %", "RSS MB", "conflated", "clients CPU %", "check")
+          "max ms", "CPU %", "CPU µs/msg", "RSS MB", "conflated", "clients CPU %", "check")
 
 
 def rows(results: Results) -> list[tuple[str, ...]]:
@@ -18,7 +18,8 @@ def rows(results: Results) -> list[tuple[str, ...]]:
             LABELS.get(p.target, p.target), f"{p.clients:,}",
             "max" if p.load == "max" else "½ max", f"{p.ticks_per_s:,.0f}",
             f"{p.delivered_per_s:,.0f}", f"{p.p50_ms:.2f}", f"{p.p99_ms:.2f}",
-            f"{p.max_ms:.2f}", f"{p.server_cpu:.0f}", f"{p.server_rss_mb:.0f}",
+            f"{p.max_ms:.2f}", f"{p.server_cpu:.0f}", f"{p.cpu_us_per_msg:.2f}",
+            f"{p.server_rss_mb:.0f}",
             f"{p.conflated:,}", f"{p.clients_cpu:.0f}", "ok" if p.consistent else "MISMATCH",
         ))
     return out

@@ -1,0 +1,1 @@
+"""The embedded simulated exchange (API documented once the engine lands)."""

@@ -123,8 +123,8 @@ class Exchange:
         self._live: dict[str, orders.WorkingOrder] = {}  # still working
         self._refs: dict[tuple[int, int, str], str] = {}
         self._trades: dict[str, list[dict]] = {}
-        self._last_bucket: int | None = None
         self._bucket = self.market.bucket(t_ms)
+        self._last_bucket = self._bucket  # matching rounds done through this bucket
         self._load(today)
         self._sync(t_ms)
         self._commit()
@@ -640,15 +640,15 @@ class Exchange:
         """Run the market forward to ``now``: resting orders fill; the day rolls if due."""
         t_ms = self._now(now)
         bucket = self._bucket
-        cap = self.settings.max_catchup_buckets
-        start = bucket if self._last_bucket is None else max(
-            self._last_bucket + 1, bucket - cap + 1
-        )
         tick_ms = self.settings.tick_interval_ms
-        start = max(start, -(-self._day.start_ms // tick_ms))
+        start = max(
+            self._last_bucket + 1,
+            bucket - self.settings.max_catchup_buckets + 1,
+            -(-self._day.start_ms // tick_ms),  # never a bucket of an earlier day
+        )
         for b in range(start, bucket + 1):
             self._match_resting(b, t_ms if b == bucket else b * tick_ms)
-        self._last_bucket = max(bucket, self._last_bucket or bucket)
+        self._last_bucket = max(bucket, self._last_bucket)
         self._liquidity.forget_before(bucket - 1)
         return self._flush()
 
@@ -716,7 +716,6 @@ class Exchange:
         self._orders.clear()
         self._live.clear()
         self._trades.clear()
-        self._last_bucket = None
 
     def close(self) -> None:
         """Write anything pending and close the journal."""

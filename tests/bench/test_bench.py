@@ -28,7 +28,8 @@ def test_quick_run_reports_consistent_numbers(tmp_path) -> None:
     clients = results["options"]["clients"]
     phases = results["phases"]
     measured = {(p["target"], p["clients"], p["load"]) for p in phases}
-    assert measured == {(t, n, "max") for n in clients for t in ("wsbridge", *MODES)} | \
+    targets = ("wsbridge", "wsbridge-thread", *MODES)
+    assert measured == {(t, n, "max") for n in clients for t in targets} | \
         {("wsbridge", n, "half") for n in clients}
 
     for p in phases:
@@ -36,7 +37,7 @@ def test_quick_run_reports_consistent_numbers(tmp_path) -> None:
         assert p["injected"] > 0
         assert p["delivered"] + p["conflated"] == p["injected"] * p["clients"], p
         assert p["misaligned"] == 0 and p["closed"] == 0
-        if p["target"] != "wsbridge":
+        if p["target"] in MODES:
             assert p["conflated"] == 0  # the ceilings never drop: they wait
         assert p["samples"] > 0 and 0 < p["p50_ms"] <= p["p99_ms"] <= p["max_ms"]
         assert p["server_rss_mb"] > 0 and p["delivered_per_s"] > 0

@@ -7,6 +7,9 @@ a driver connects to its control socket (a Unix socket named in the config) and 
 - ``{"cmd": "ticks", "rate": R, "seconds": T, "batch": B}``: ticks for the subscribed
   instruments, round robin, for T seconds: R per second in timer-driven batches, or with
   ``rate`` null flat out, B per event-loop turn. Answers with the number injected.
+  With ``"thread": true`` the ticks come from another thread, as an SDK's callbacks
+  do, through :class:`~wsbridge.adapters.base.ThreadBridge`: a fresh dict per tick,
+  one hop per batch.
 - ``{"cmd": "orders", "account": A, "count": N}``: N RtnOrder events for account A in one
   loop turn (td), to drive a client past its outbox limit.
 
@@ -23,6 +26,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,7 +34,7 @@ from typing import Any
 
 import orjson
 
-from wsbridge.adapters.base import Adapter, Login, Reply, Request, register
+from wsbridge.adapters.base import Adapter, Login, Reply, Request, ThreadBridge, register
 from wsbridge.bench import ticks
 from wsbridge.config import from_dict
 from wsbridge.protocol import errors
@@ -134,9 +138,14 @@ class InjectAdapter(Adapter):
             instruments = sorted(self.subscribed)
             if not instruments:
                 raise ValueError("no instrument is subscribed")
-            answer = await pace(tick_emitter(self.sink.on_tick, instruments),
-                                command.get("rate"), float(command["seconds"]),
-                                int(command.get("batch", 10)))
+            rate, seconds = command.get("rate"), float(command["seconds"])
+            batch = int(command.get("batch", 10))
+            if command.get("thread"):
+                answer = await pace_from_thread(self.sink.on_tick, instruments, rate,
+                                                seconds, batch)
+            else:
+                answer = await pace(tick_emitter(self.sink.on_tick, instruments), rate,
+                                    seconds, batch)
             return {**answer, "instruments": len(instruments)}
         if cmd == "orders":
             return self._orders(str(command["account"]), int(command["count"]))
@@ -207,3 +216,37 @@ async def pace(emit: Emit, rate: float | None, seconds: float, batch: int) -> di
     (flat_out if rate is None else paced)()
     await done
     return {"injected": sent, "start_ns": start, "end_ns": clock()}
+
+
+async def pace_from_thread(on_tick: Callable[[dict], None], instruments: list[str],
+                           rate: float | None, seconds: float, batch: int) -> dict:
+    """Like :func:`pace`, from a producer thread through a :class:`ThreadBridge`.
+
+    Each tick is a new dict stamped in the thread, as an SDK callback would build it.
+    Flat out, the thread posts ``batch`` ticks and waits until the loop has run them, so
+    a batch crosses per loop turn; at a fixed rate it posts what is due every 1 ms.
+    """
+    bridge = ThreadBridge(asyncio.get_running_loop())
+    templates = [ticks.depth(i) for i in instruments]
+    n = len(templates)
+    clock = time.monotonic_ns
+
+    def produce() -> dict:
+        ran = threading.Event()
+        start = clock()
+        end = start + int(seconds * 1e9)
+        sent = 0
+        while (now := clock()) < end:
+            count = batch if rate is None else int(rate * (now - start) / 1e9) - sent
+            for k in range(sent, sent + count):
+                bridge.post(on_tick, ticks.stamp(dict(templates[k % n])))
+            sent += max(count, 0)
+            if rate is None:
+                ran.clear()
+                bridge.post(ran.set)
+                ran.wait(5.0)  # bounded: the loop may be shutting down
+            else:
+                time.sleep(TIMER_S)
+        return {"injected": sent, "start_ns": start, "end_ns": clock()}
+
+    return await asyncio.to_thread(produce)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from wsbridge.bench.ceilings import MODES
-from wsbridge.bench.run import BRIDGE, Results
+from wsbridge.bench.run import BRIDGE, BRIDGE_THREAD, Results
 
-LABELS = {BRIDGE: "wsbridge", "broadcast": "ws broadcast()", "frame": "frame/transport",
+LABELS = {BRIDGE: "wsbridge", BRIDGE_THREAD: "wsbridge, SDK thread",
+          "broadcast": "ws broadcast()", "frame": "frame/transport",
           "coalesce": "10 frames/write"}
 HEADER = ("server", "clients", "load", "ticks/s in", "delivered msg/s", "p50 ms", "p99 ms",
           "max ms", "CPU %", "CPU µs/msg", "RSS MB", "conflated", "clients CPU %", "check")

@@ -6,6 +6,8 @@ ceiling server. Phases:
 
 - wsbridge, flat out: ``batch`` ticks per loop turn for ``seconds``; the delivered rate
   is the sustained maximum;
+- wsbridge, flat out, with the ticks coming from another thread through the
+  ThreadBridge (as an SDK's callbacks do), once;
 - wsbridge, half: a fixed tick rate that delivers half that maximum (latency under load);
 - each ceiling (broadcast / frame / coalesce), flat out, same batch and duration.
 
@@ -29,6 +31,7 @@ from wsbridge.bench.ceilings import MODES
 from wsbridge.bench.swarm import raise_fd_limit
 
 BRIDGE = "wsbridge"
+BRIDGE_THREAD = "wsbridge-thread"  # ticks from an SDK-like thread, via ThreadBridge
 
 
 @dataclass(slots=True)
@@ -208,6 +211,7 @@ class Bench:
                     if ceilings is not None:
                         for mode in MODES:
                             self._phase(mode, n, ceilings, ceiling_control, None, attempt)
+                self._phase(BRIDGE_THREAD, n, bridge, inject, None, 0)
                 half = self.results.phase(BRIDGE, n).delivered_per_s / n / 2
                 if half > 0:
                     self._phase(BRIDGE, n, bridge, inject, half, 0)
@@ -257,13 +261,15 @@ class Bench:
     def _phase(self, target: str, n: int, service: procs.Service, control: procs.Control,
                rate: float | None, attempt: int) -> Phase:
         o = self.options
-        group = BRIDGE if target == BRIDGE else "ceilings"
+        ours = target in (BRIDGE, BRIDGE_THREAD)
+        group = BRIDGE if ours else "ceilings"
         self.swarm.all(cmd="settle", group=group, quiet=0.2)
         resets = self.swarm.all(cmd="reset", group=group)
-        conflated_before = procs.health(service)["conflated_quotes"] \
-            if target == BRIDGE else 0
+        conflated_before = procs.health(service)["conflated_quotes"] if ours else 0
         command = {"cmd": "ticks", "rate": rate, "seconds": o.seconds, "batch": o.batch}
-        if target != BRIDGE:
+        if target == BRIDGE_THREAD:
+            command["thread"] = True
+        elif not ours:
             command["mode"] = target
         cpu0, wall0 = procs.cpu_seconds(service.pid), time.monotonic()
         injected = control(**command)
@@ -271,7 +277,7 @@ class Bench:
         drains = self.swarm.all(cmd="drain", group=group, expected=injected["injected"],
                                 quiet=o.quiet)
         conflated = procs.health(service)["conflated_quotes"] - conflated_before \
-            if target == BRIDGE else 0
+            if ours else 0
         samples = sorted(s for d in drains for s in d["samples_us"])
         last = max(d["last_ns"] for d in drains)
         deliver_ns = last - injected["start_ns"] if last else 0
@@ -294,7 +300,7 @@ class Bench:
             closed=sum(d["closed"] for d in drains),
         )
         self.results.phases.append(phase)
-        self.progress(f"  {target:9} {n:5} clients {phase.load:4}: "
+        self.progress(f"  {target:15} {n:5} clients {phase.load:4}: "
                       f"{phase.delivered_per_s:10,.0f} msg/s  p99 {phase.p99_ms:7.2f} ms  "
                       f"server CPU {phase.server_cpu:3.0f}%  conflated {phase.conflated}")
         return phase

@@ -114,7 +114,7 @@ def start_ceilings(workdir: Path, control: Path, instruments: int) -> Service:
 class Control:
     """A command line to a control socket: one JSON object each way."""
 
-    def __init__(self, path: Path, timeout: float = 120.0) -> None:
+    def __init__(self, path: Path) -> None:
         deadline = time.monotonic() + 10
         while True:
             try:
@@ -126,12 +126,15 @@ class Control:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.05)
-        self.sock.settimeout(timeout)
         self.reader = self.sock.makefile("rb")
 
     def __call__(self, **command) -> dict:
+        self.sock.settimeout(float(command.get("seconds", 0)) + 60)
         self.sock.sendall(orjson.dumps(command) + b"\n")
-        answer = orjson.loads(self.reader.readline() or b"{}")
+        line = self.reader.readline()
+        if not line:
+            raise RuntimeError(f"{command.get('cmd')}: control socket closed (server gone?)")
+        answer = orjson.loads(line)
         if "error" in answer:
             raise RuntimeError(f"{command.get('cmd')}: {answer['error']}")
         return answer

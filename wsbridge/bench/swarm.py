@@ -280,11 +280,16 @@ class Worker:
                 "failed": len(failures), "errors": (failures + errors)[:5]}
 
     async def _settle(self, group: Group, quiet: float, timeout: float) -> None:
+        """Wait until nothing changes on the group's connections for ``quiet`` seconds."""
+        def activity() -> tuple[int, ...]:
+            clients = group.clients
+            return (sum(len(c.buffer) + c.texts + c.nbytes for c in clients),
+                    sum(c.open for c in clients))
+
         deadline = time.monotonic() + timeout
-        seen = -1
+        seen = None
         while time.monotonic() < deadline:
-            now = sum(len(c.buffer) + c.texts + c.nbytes for c in group.clients) + \
-                sum(c.open for c in group.clients)
+            now = activity()
             if now == seen:
                 return
             seen = now

@@ -190,6 +190,18 @@ class Bench:
                           f"connections, not {o.idle}")
             o.idle = max(0, files - 256)
         self.swarm = procs.Swarm(o.workers, self.workdir / "clients.log")
+        try:
+            self._throughput()
+            if o.idle:
+                self.results.idle = self._idle()
+        finally:
+            self.swarm.stop()
+        self.results.seconds = time.monotonic() - started
+        return self.results
+
+    def _throughput(self) -> None:
+        """Every client count against wsbridge and the ceilings."""
+        o = self.options
         services: list[procs.Service] = []
         try:
             bridge = procs.start_bridge(self.workdir, "md", procs.bridge_config(
@@ -223,13 +235,6 @@ class Bench:
         finally:
             for service in services:
                 service.stop()
-        try:
-            if o.idle:
-                self.results.idle = self._idle()
-        finally:
-            self.swarm.stop()
-        self.results.seconds = time.monotonic() - started
-        return self.results
 
     # --- connections ---------------------------------------------------------------------
 

@@ -60,7 +60,8 @@ def render(results: Results, markdown: bool = False) -> str:
         f"machine: {m.get('Model name', '?')}, {m.get('CPU(s)', '?')} CPUs"
         f"{' (' + m['Hypervisor vendor'] + ' guest)' if 'Hypervisor vendor' in m else ''}, "
         f"{m.get('memory', '?')}; Linux {m['kernel']}; Python {m['python']}, "
-        f"websockets {m['websockets']}, uvloop {m['uvloop']}, orjson {m['orjson']}",
+        f"websockets {m['websockets']}, uvloop {m['uvloop']}, orjson {m['orjson']}; "
+        f"1-minute load average at start, end: {m.get('load average (start, end)', '?')}",
         f"each client subscribes to {results.options.instruments} instruments; "
         f"{results.options.seconds:g} s per phase; flat out = "
         f"{results.options.batch} ticks per loop turn; best of {results.options.repeats} "

@@ -18,6 +18,7 @@ opened, logged in and subscribed, and the server's CPU and RSS are read over
 
 from __future__ import annotations
 
+import os
 import platform
 import shutil
 import subprocess
@@ -165,6 +166,7 @@ def machine() -> dict:
             key, _, value = line.partition(":")
             if key.strip() in ("Model name", "CPU(s)", "Hypervisor vendor"):
                 info[key.strip()] = value.strip()
+    info["load average"] = f"{os.getloadavg()[0]:.2f}"  # other work on the machine
     with open("/proc/meminfo") as meminfo:
         info["memory"] = f"{int(meminfo.readline().split()[1]) / 1048576:.1f} GiB"
     return info
@@ -197,6 +199,8 @@ class Bench:
         finally:
             self.swarm.stop()
         self.results.seconds = time.monotonic() - started
+        self.results.machine["load average (start, end)"] = \
+            f"{self.results.machine.pop('load average')}, {os.getloadavg()[0]:.2f}"
         return self.results
 
     def _throughput(self) -> None:

@@ -142,15 +142,15 @@ class Exchange:
             account = acc.Account.from_record(record)
             self._accounts[account.key] = account
         for key, record in journal.lots():
-            self._instrument(record["instrument_id"])
+            self.find(record["instrument_id"])
             self._accounts[key].lots[record["trade_id"]] = acc.Lot(**record)
         for key, row, record in journal.stats():
             iid, posi, date = row.split("|")
-            self._instrument(iid)
+            self.find(iid)
             self._accounts[key].stats[(iid, posi, date)] = acc.Stats(**record)
         for record in journal.orders(self.trading_day):
             wo = orders.WorkingOrder.from_record(record)
-            self._instrument(wo.instrument_id)
+            self.find(wo.instrument_id)
             self._orders[wo.sys_id] = wo
             o = wo.order
             self._refs[(o["FrontID"], o["SessionID"], o["OrderRef"])] = wo.sys_id
@@ -169,7 +169,8 @@ class Exchange:
         self._changes.meta[f"next_{name}"] = str(value + 1)
         return value
 
-    def _instrument(self, iid: str) -> Instrument | None:
+    def find(self, iid: str) -> Instrument | None:
+        """An instrument by id: listed, or a contract of a configured product, or None."""
         inst = self.instruments.get(iid) or self._unlisted.get(iid)
         if inst is None:
             inst = self.catalog.get(iid)
@@ -179,7 +180,7 @@ class Exchange:
 
     def lookup(self, iid: str) -> Instrument:
         """An instrument by id, listed or not (KeyError if no product makes it)."""
-        inst = self._instrument(iid)
+        inst = self.find(iid)
         if inst is None:
             raise KeyError(iid)
         return inst
@@ -219,7 +220,7 @@ class Exchange:
 
     def depth(self, instrument_id: str, now: float | None = None) -> dict:
         """The DepthMarketData of an instrument now; CtpError(16) if unknown."""
-        inst = self._instrument(instrument_id)
+        inst = self.find(instrument_id)
         if inst is None:
             raise CtpError(errors.INSTRUMENT_NOT_FOUND, detail=instrument_id)
         t_ms = to_ms(self._clock() if now is None else now)
@@ -343,7 +344,7 @@ class Exchange:
         inp = orders.normalize(input_order, session.broker_id, session.user_id)
         try:
             self._check_order_ref(session, inp)
-            inst = self._instrument(inp["InstrumentID"])
+            inst = self.find(inp["InstrumentID"])
             if inst is None or inp["ExchangeID"] not in ("", inst.exchange_id):
                 raise CtpError(errors.INSTRUMENT_NOT_FOUND, detail=inp["InstrumentID"])
             inp["ExchangeID"] = inst.exchange_id

@@ -52,7 +52,7 @@ class ServerConfig:
 
     app_type: str = "td"
     host: str = "127.0.0.1"
-    port: int = 0  # 0: the app type's default (md 8080, td 8081)
+    port: int | None = None  # None: the app type's default (md 8080, td 8081); 0: any free
     backend: str = "sim"
     tokens: list[str] = field(default_factory=list)
     allow: list[str] = field(default_factory=list)  # client CIDRs; empty allows all
@@ -63,7 +63,7 @@ class ServerConfig:
     source: str = ""  # the file this came from, for messages
 
     def resolved_port(self) -> int:
-        return self.port or DEFAULT_PORTS[self.app_type]
+        return DEFAULT_PORTS[self.app_type] if self.port is None else self.port
 
 
 def from_dict(cls: type, data: Any, where: str) -> Any:

@@ -26,10 +26,16 @@ from __future__ import annotations
 import abc
 import asyncio
 import collections
+import contextlib
+import logging
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
+
+from wsbridge.protocol.messages import Request
+
+__all__ = ["Adapter", "Login", "Reply", "Request", "Sink", "ThreadBridge", "load_adapter"]
 
 
 class Sink(Protocol):
@@ -60,16 +66,6 @@ class Sink(Protocol):
 
     def on_status(self, connected: bool, error_msg: str = "") -> None:
         """Upstream link up/down; clients get FrontConnected / FrontDisconnected (ErrorID 8)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Request:
-    """A validated client request, as the adapter sees it."""
-
-    msg_type: str
-    body: dict
-    request_id: int = 0
-    instrument_ids: tuple[str, ...] = ()  # Subscribe/UnSubscribeMarketData only
 
 
 @dataclass(slots=True)
@@ -172,17 +168,18 @@ class ThreadBridge:
             if self._scheduled:
                 return
             self._scheduled = True
-        try:
+        with contextlib.suppress(RuntimeError):  # the loop closed during shutdown
             self._loop.call_soon_threadsafe(self._drain)
-        except RuntimeError:  # loop closed during shutdown
-            pass
 
     def _drain(self) -> None:
         with self._lock:
             batch, self._queue = self._queue, collections.deque()
             self._scheduled = False
         for fn, args in batch:
-            fn(*args)
+            try:
+                fn(*args)
+            except Exception:  # one bad callback must not lose the rest of the batch
+                logging.getLogger(__name__).exception("callback from SDK thread failed")
 
 
 _REGISTRY: dict[str, str] = {

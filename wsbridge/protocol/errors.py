@@ -82,7 +82,10 @@ class CtpError(Exception):
 
     def __init__(self, error_id: int, error_msg: str | None = None, detail: str | None = None):
         self.error_id = error_id
-        self.error_msg = message(error_id) if error_msg is None else error_msg
+        if error_msg is None:
+            # Bridge codes carry the detail in ErrorMsg too, for clients that show only it.
+            error_msg = message(error_id) + (f": {detail}" if detail and error_id < 0 else "")
+        self.error_msg = error_msg
         self.detail = detail
         super().__init__(f"[{error_id}] {self.error_msg}" + (f" ({detail})" if detail else ""))
 

@@ -1,0 +1,3 @@
+from wsbridge.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""The websocket server: moves bytes between clients and one adapter."""

@@ -6,42 +6,17 @@ value). The enum characters are CTP's, written out here so the engine needs no C
 
 from __future__ import annotations
 
-from functools import cache
-
-
-@cache
-def _template(struct: str) -> dict:
-    try:
-        from wsbridge.protocol import catalog  # type: ignore[attr-defined]
-    except ImportError:
-        return _template_from_openctp(struct)
-    return catalog.blank(struct)
-
-
-def _template_from_openctp(struct: str) -> dict:
-    # Temporary until wsbridge.protocol.catalog lands on main.
-    from openctp_ctp import tdapi
-
-    obj = getattr(tdapi, f"CThostFtdc{struct}Field")()
-    out = {}
-    for name in dir(obj):
-        if name.startswith("_") or name in ("this", "thisown"):
-            continue
-        value = getattr(obj, name)
-        out[name] = "" if isinstance(value, (str, bytes)) else type(value)()
-    return out
+from wsbridge.protocol import catalog
 
 
 def blank(struct: str) -> dict:
     """A fresh dict with every field of ``CThostFtdc<struct>Field`` at its zero value."""
-    return dict(_template(struct))
+    return catalog.blank(struct)
 
 
 def filled(struct: str, **values: object) -> dict:
-    """A full ``struct`` dict with ``values`` set."""
-    out = dict(_template(struct))
-    out.update(values)
-    return out
+    """A full ``struct`` dict with ``values`` set (KeyError for a field CTP lacks)."""
+    return catalog.filled(struct, values)
 
 
 # Direction

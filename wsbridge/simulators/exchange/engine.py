@@ -259,6 +259,11 @@ class Exchange:
             self._save_account(account)
         elif account.password != password:
             raise CtpError(errors.INVALID_LOGIN)
+        missing = [c for c in self.catalog.currencies() if c not in account.pre_balance]
+        if missing:  # a currency the config added since the account was opened
+            for currency in missing:
+                account.pre_balance[currency] = self.settings.initial_funds
+            self._save_account(account)
         refs = [
             int(wo.order["OrderRef"]) for wo in self._orders.values()
             if wo.account == key and wo.order["OrderRef"].isdigit()

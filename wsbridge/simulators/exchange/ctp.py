@@ -19,6 +19,29 @@ def filled(struct: str, **values: object) -> dict:
     return catalog.filled(struct, values)
 
 
+def read(struct: str, body: dict | None) -> dict:
+    """A full ``struct`` dict from a client's partial one.
+
+    Unknown keys and nulls are dropped; numbers sent as text become numbers where the
+    field is numeric (a value that does not convert is kept, for the checks to reject).
+    """
+    out = catalog.blank(struct)
+    for key, value in (body or {}).items():
+        if key not in out or value is None:
+            continue
+        zero = out[key]
+        if isinstance(zero, str):
+            out[key] = value if isinstance(value, str) else str(value)
+        elif isinstance(value, str):
+            try:
+                out[key] = type(zero)(value)
+            except ValueError:
+                out[key] = value
+        else:
+            out[key] = value
+    return out
+
+
 # Direction
 BUY, SELL = "0", "1"
 # OffsetFlag

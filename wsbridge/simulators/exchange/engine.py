@@ -36,6 +36,11 @@ class Event(NamedTuple):
     rsp_info: dict | None = None
 
 
+def _refuse(error_id: int, detail: str) -> CtpError:
+    """A CtpError whose ErrorMsg says what exactly was wrong (clients see only ErrorMsg)."""
+    return CtpError(error_id, f"{errors.message(error_id)}: {detail}", detail)
+
+
 class OrderRejected(CtpError):
     """An order insert or action the exchange refused.
 
@@ -351,14 +356,16 @@ class Exchange:
             self._check_order_ref(session, inp)
             inst = self.find(inp["InstrumentID"])
             if inst is None or inp["ExchangeID"] not in ("", inst.exchange_id):
-                raise CtpError(errors.INSTRUMENT_NOT_FOUND, detail=inp["InstrumentID"])
+                raise _refuse(errors.INSTRUMENT_NOT_FOUND,
+                              f"{inp['InstrumentID']!r} on {inp['ExchangeID'] or 'any exchange'}")
             inp["ExchangeID"] = inst.exchange_id
             intent = orders.parse(inp, inst, self._quote(inst))
             wo = self._freeze(account, inst, intent)
             if self.settings.require_settlement_confirm and (
                 account.confirm_date != self.trading_day
             ):
-                raise CtpError(errors.SETTLEMENT_NOT_CONFIRMED)
+                raise _refuse(errors.SETTLEMENT_NOT_CONFIRMED,
+                              "send ReqSettlementInfoConfirm first")
         except CtpError as exc:
             self._commit()
             raise OrderRejected(exc, inp, [
@@ -372,7 +379,7 @@ class Exchange:
         if not ref:
             ref = inp["OrderRef"] = str(session.max_order_ref + 1)
         if (session.front_id, session.session_id, ref) in self._refs:
-            raise CtpError(errors.DUPLICATE_ORDER_REF, detail=f"OrderRef {ref}")
+            raise _refuse(errors.DUPLICATE_ORDER_REF, f"OrderRef {ref} used in this session")
 
     def _freeze(
         self, account: acc.Account, inst: Instrument, intent: orders.Intent
@@ -394,9 +401,9 @@ class Exchange:
             need = wo.close_yd * wo.fee_unit_yd + wo.close_today * wo.fee_unit_today
         available = self.money(account, inst.spec.currency).available
         if need > available + 1e-6:
-            raise CtpError(
+            raise _refuse(
                 errors.INSUFFICIENT_MONEY,
-                detail=f"needs {need:.2f} {inst.spec.currency}, available {available:.2f}",
+                f"needs {need:.2f} {inst.spec.currency}, available {available:.2f}",
             )
         return wo
 
@@ -422,14 +429,15 @@ class Exchange:
         v, total = intent.volume, yd + today
         offset = intent.offset
         if v > total:
-            raise CtpError(errors.CLOSE_EXCEEDS_POSITION, detail=f"closeable {total}")
+            raise _refuse(errors.CLOSE_EXCEEDS_POSITION, f"closeable {total}, asked {v}")
         if offset == ctp.CLOSE_TODAY:
             if v > today:
-                raise CtpError(errors.CLOSE_TODAY_EXCEEDS, detail=f"today's closeable {today}")
+                raise _refuse(errors.CLOSE_TODAY_EXCEEDS, f"today's closeable {today}, asked {v}")
             return 0, v
         if offset == ctp.CLOSE_YESTERDAY or inst.split_today:
             if v > yd:
-                raise CtpError(errors.CLOSE_YESTERDAY_EXCEEDS, detail=f"earlier closeable {yd}")
+                raise _refuse(errors.CLOSE_YESTERDAY_EXCEEDS,
+                              f"yesterday's closeable {yd}, asked {v}")
             return v, 0
         first = min(v, yd)
         return first, v - first
@@ -581,8 +589,7 @@ class Exchange:
         """Cancel a working order; raises :class:`OrderRejected` (25 / 26 / 23) otherwise."""
         t_ms = self._now(now)
         account = self._account(session)
-        inp = ctp.blank("InputOrderAction")
-        inp.update({k: v for k, v in (input_action or {}).items() if k in inp and v is not None})
+        inp = ctp.read("InputOrderAction", input_action)
         inp["BrokerID"] = inp["BrokerID"] or session.broker_id
         inp["InvestorID"] = inp["InvestorID"] or session.user_id
         inp["UserID"] = inp["UserID"] or session.user_id
@@ -591,11 +598,11 @@ class Exchange:
         try:
             wo = self._find_order(session, account, inp)
             if inp["ActionFlag"] != ctp.ACTION_DELETE:
-                raise CtpError(errors.BAD_ORDER_ACTION_FIELD,
-                               detail="ActionFlag: only '0' (delete) is supported")
+                raise _refuse(errors.BAD_ORDER_ACTION_FIELD,
+                              "ActionFlag: only '0' (delete) is supported")
             if not wo.working:
-                raise CtpError(errors.ORDER_NOT_CANCELABLE,
-                               detail=f"OrderStatus {wo.order['OrderStatus']}")
+                raise _refuse(errors.ORDER_NOT_CANCELABLE,
+                              f"order {wo.sys_id} has OrderStatus {wo.order['OrderStatus']!r}")
         except CtpError as exc:
             raise OrderRejected(exc, inp, [
                 Event(account.key, "ErrRtnOrderAction", "OrderAction",
@@ -619,7 +626,8 @@ class Exchange:
             found = self._refs.get((front, sid, str(inp["OrderRef"]).strip()))
             wo = self._orders.get(found) if found else None
         if wo is None or wo.account != account.key:
-            raise CtpError(errors.ORDER_NOT_FOUND)
+            which = f"OrderSysID {sys_id}" if sys_id else f"OrderRef {inp['OrderRef']}"
+            raise _refuse(errors.ORDER_NOT_FOUND, f"no order of yours with {which} today")
         return wo
 
     def _order_action(

@@ -43,6 +43,7 @@ class FutuAdapter(Adapter):
         self._bridge: ThreadBridge | None = None
         self._tasks: set[asyncio.Task] = set()
         self._up = False
+        self._started = False  # link changes are reported once start() has waited
         self.unlock_error = ""
 
     @classmethod
@@ -65,8 +66,8 @@ class FutuAdapter(Adapter):
             self.links.append(trade)
         first = [link.start() for link in self.links]
         await asyncio.wait(first, timeout=FIRST_CONNECT_WAIT)
-        if not all(link.connected for link in self.links):
-            self._changed(None)  # tell the hub now that OpenD is not there (yet)
+        self._started = True
+        self._changed(None)
         log.info("futu back end (%s, %s) started: %r", self.app_type, self.settings.trd_env,
                  self.settings)
 
@@ -117,6 +118,8 @@ class FutuAdapter(Adapter):
 
     def _changed(self, link: Link | None) -> None:
         """A link went up or down: report the back end's state; resync td after a reconnect."""
+        if not self._started:
+            return
         up = bool(self.links) and all(link.connected for link in self.links)
         if up:
             self.sink.on_status(True, "OpenD connected")

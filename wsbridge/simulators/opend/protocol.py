@@ -30,6 +30,10 @@ class ProtocolError(Exception):
     """The peer sent something that is not an OpenD packet: the connection must close."""
 
 
+class Refusal(Exception):
+    """A request OpenD refuses: answered with retType -1 and this text as retMsg."""
+
+
 @dataclass(frozen=True, slots=True)
 class Packet:
     """One decoded packet (header fields plus the raw body)."""

@@ -25,7 +25,7 @@ from wsbridge.protocol.errors import CtpError
 
 log = logging.getLogger("wsbridge.futu")
 
-FIRST_CONNECT_WAIT = 10.0  # start() waits this long for OpenD before serving anyway
+FIRST_CONNECT_WAIT = 10.0  # start() waits at most this long for a first answer from OpenD
 
 
 class FutuAdapter(Adapter):
@@ -64,8 +64,12 @@ class FutuAdapter(Adapter):
             self.execution = td.FutuExecution(self.settings, self.sink, trade, quote, provider)
             self.execution.start()
             self.links.append(trade)
-        first = [link.start() for link in self.links]
-        await asyncio.wait(first, timeout=FIRST_CONNECT_WAIT)
+        for link in self.links:
+            link.start()
+        settled = [asyncio.ensure_future(link.settled.wait()) for link in self.links]
+        await asyncio.wait(settled, timeout=FIRST_CONNECT_WAIT)
+        for waiter in settled:
+            waiter.cancel()
         self._started = True
         self._changed(None)
         log.info("futu back end (%s, %s) started: %r", self.app_type, self.settings.trd_env,

@@ -117,13 +117,13 @@ class Link:
         self.reason = "not connected to OpenD yet"
         self._task: asyncio.Task | None = None
         self._stopping = False
+        self.settled = asyncio.Event()  # the first attempt connected, or found no OpenD
 
     # --- life cycle (event loop) ---------------------------------------------------------
 
-    def start(self) -> asyncio.Task:
-        """Begin connecting; the returned task ends when the first connection is made."""
+    def start(self) -> None:
+        """Begin connecting (until the first connection; futu-api reconnects after that)."""
         self._task = asyncio.get_running_loop().create_task(self._first_connect())
-        return self._task
 
     async def _first_connect(self) -> None:
         host, port = self.settings.host, self.settings.port
@@ -135,6 +135,7 @@ class Link:
             except (OSError, TimeoutError) as exc:
                 self._set(False, f"cannot reach OpenD at {host}:{port}: "
                           f"{getattr(exc, 'strerror', None) or exc or 'timeout'}")
+                self.settled.set()
                 await asyncio.sleep(backoff.next())
                 continue
             try:
@@ -149,6 +150,7 @@ class Link:
             self.ctx = ctx
             ctx.set_sync_query_connect_timeout(self.settings.request_timeout)
             self._set(True, "")
+            self.settled.set()
             return
 
     async def stop(self) -> None:

@@ -60,6 +60,6 @@ def error_id_for(text: str, default: int = errors.REQUEST_FAILED) -> int:
 
 def to_ctp_error(text: object, default: int = errors.REQUEST_FAILED) -> CtpError:
     """A CtpError whose ErrorMsg is the CTP meaning followed by Futu's own text."""
-    native = str(text).strip() or "no reason given"
+    native = ("" if text is None else str(text)).strip() or "no reason given"
     error_id = error_id_for(native, default)
     return CtpError(error_id, f"{errors.message(error_id)} (Futu: {native})")

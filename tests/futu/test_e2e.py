@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from tests.futu.conftest import SimOpend
+from tests.futu.test_sim_opend import exchange_packets, request, response
 from tests.support import ServerProcess
 from wsbridge.client import Client, ClientError
+from wsbridge.simulators.opend import protos
 
 USERS = {"alice": "secret"}
 
@@ -208,3 +212,37 @@ async def test_real_account_is_unlocked_with_the_configured_password(stack):
             assert trade["Trade"]["ExchangeID"] == "NASDAQ"
         log = server.log()
         assert "123456" not in log and "e10adc3949ba59abbe56e057f20f883e" not in log
+
+
+def held_by_servers(port: int) -> list[str]:
+    """QUOTE codes held by every other OpenD connection (one entry per connection)."""
+    init = request(protos.INIT_CONNECT, 1, clientVer=100, clientID="t", packetEncAlgo=-1)
+    ask = request(protos.QOT_GET_SUB_INFO, 2, isReqAllConn=True)
+    _, answer = exchange_packets(port, init, ask, count=2)
+    return [f"{sec.market}:{sec.code}" for conn in response(answer).s2c.connSubInfoList
+            if not conn.isOwnConnData for sub in conn.subInfoList if sub.subType == 1
+            for sec in sub.securityList]
+
+
+async def test_one_upstream_subscription_per_instrument(stack):
+    """Two md clients on MSFT: OpenD sees one subscription, gone when both leave."""
+    port = stack["opend"].port
+    msft = "11:MSFT"
+
+    async def eventually(predicate) -> None:
+        async with asyncio.timeout(15):
+            while not predicate(await asyncio.to_thread(held_by_servers, port)):
+                await asyncio.sleep(0.1)
+
+    first = await Client.connect(stack["md"].url)
+    second = await Client.connect(stack["md"].url)
+    for client in (first, second):
+        await client.login("alice", "secret")
+        await client.subscribe(["MSFT"])
+        await client.next_push("RtnDepthMarketData")
+    assert held_by_servers(port).count(msft) == 1
+    await first.unsubscribe(["MSFT"])
+    assert held_by_servers(port).count(msft) == 1  # the second still wants it
+    await second.close()  # leaving releases its subscriptions too
+    await eventually(lambda codes: msft not in codes)
+    await first.close()

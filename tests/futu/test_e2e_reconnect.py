@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import urllib.request
+
 import pytest
 
 from tests.futu.conftest import SimOpend
@@ -82,3 +85,20 @@ async def test_server_started_before_opend_connects_when_it_appears(tmp_path):
                 assert await td.query("ReqQryTradingAccount")
             finally:
                 opend.stop()
+
+
+async def test_a_wrong_unlock_password_refuses_orders_but_serves_queries(tmp_path):
+    with SimOpend(tmp_path) as opend:
+        config = futu_config(opend.port, trd_env="REAL", unlock_password="not-it-7f3a")
+        with ServerProcess("td", config, tmp_path) as td_server:
+            health = json.loads(urllib.request.urlopen(f"{td_server.http_url}healthz").read())
+            assert "wrong password" in health["backend"]["unlock_error"]
+            assert health["backend"]["acc_id"] == 2000001  # the REAL account
+            async with await Client.connect(td_server.url) as td:
+                td.session = await td.login("alice", "secret")
+                assert await td.query("ReqQryTradingAccount")
+                price = await limit_price(td, "00700", 0.9)
+                rows = await td.call("ReqOrderInsert", order("1", price))
+                assert rows[0]["RspInfo"]["ErrorID"] == 6  # OpenD: unlock first
+                assert "unlock" in rows[0]["RspInfo"]["ErrorMsg"]
+            assert "not-it-7f3a" not in td_server.log()

@@ -3,8 +3,9 @@
 Each instrument is subscribed once upstream to both the basic quote and the order book;
 futu-api calls the handlers on its callback thread, the rows hop to the event loop through
 the :class:`~wsbridge.adapters.base.ThreadBridge`, and every push re-emits the instrument's
-merged DepthMarketData (last quote + last book). A client may subscribe by ``00700`` or by
-``HK.00700``; ticks carry the InstrumentID exactly as it was subscribed.
+merged DepthMarketData (last quote + last book) once a first basic quote is in. A client
+may subscribe by ``00700`` or by ``HK.00700``; ticks carry the InstrumentID exactly as it
+was subscribed.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ class FutuData:
         self.quotes: dict[str, dict] = {}
         self.books: dict[str, dict] = {}
         self._retries: dict[str, asyncio.TimerHandle] = {}
+        self._tasks: set[asyncio.Task] = set()
 
     # --- subscriptions (event loop) -------------------------------------------------------
 
@@ -96,7 +98,7 @@ class FutuData:
                     retry = self._retries.pop(code, None)
                     if retry is not None:
                         retry.cancel()
-            if error is None and (code in self.quotes or code in self.books):
+            if error is None and code in self.quotes:
                 self._emit(code, ids)  # already live: the subscriber gets a tick at once
         return outcome
 
@@ -135,18 +137,20 @@ class FutuData:
                      UNSUBSCRIBE_RETRY)
             loop = asyncio.get_running_loop()
             for code in code_list:
-                self._retries[code] = loop.call_later(
-                    UNSUBSCRIBE_RETRY, lambda c=code: asyncio.ensure_future(
-                        self._retry_unsubscribe(c)))
+                self._retries[code] = loop.call_later(UNSUBSCRIBE_RETRY, self._retry, code)
 
-    async def _retry_unsubscribe(self, code: str) -> None:
+    def _retry(self, code: str) -> None:
         self._retries.pop(code, None)
-        await self._unsubscribe([code])
+        task = asyncio.get_running_loop().create_task(self._unsubscribe([code]))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def close(self) -> None:
         for handle in self._retries.values():
             handle.cancel()
         self._retries.clear()
+        for task in self._tasks:
+            task.cancel()
 
     # --- pushes (event loop, via the ThreadBridge) ----------------------------------------
 
@@ -161,7 +165,8 @@ class FutuData:
         code = str(book.get("code", ""))
         if code in self.aliases:
             self.books[code] = book
-            self._emit(code, self.aliases[code])
+            if code in self.quotes:  # a book alone has no last price yet: wait for one
+                self._emit(code, self.aliases[code])
 
     def _emit(self, code: str, instrument_ids: set[str] | list[str]) -> None:
         _, exchange = self.provider.ctp_id(code)

@@ -424,9 +424,10 @@ class FutuExecution:
 
     def _ctp_order(self, row: dict) -> dict:
         iid, exchange = self.provider.ctp_id(str(row.get("code")))
+        currency = str(row.get("currency") or "")
         return po.ctp_order(row, iid, exchange, self.investor_id,
                             user_id=self.investor_id, broker_id=self.settings.broker_id,
-                            currency=str(row.get("currency") or ""))
+                            currency="" if currency == "N/A" else currency)
 
     def _ctp_trade(self, deal: dict) -> dict:
         iid, exchange = self.provider.ctp_id(str(deal.get("code")))

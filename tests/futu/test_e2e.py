@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import urllib.request
 
 import pytest
 
@@ -246,3 +248,15 @@ async def test_one_upstream_subscription_per_instrument(stack):
     await second.close()  # leaving releases its subscriptions too
     await eventually(lambda codes: msft not in codes)
     await first.close()
+
+
+async def test_an_account_opend_does_not_have_is_reported(stack):
+    config = futu_config(stack["opend"].port, acc_id=999)
+    with ServerProcess("td", config, stack["workdir"], name="td-noacc") as server:
+        async with await Client.connect(server.url) as td:
+            rows = await td.call("ReqUserLogin", {"UserID": "alice", "Password": "secret"})
+            assert rows[0]["RspInfo"]["ErrorID"] == 8
+        health = json.loads(urllib.request.urlopen(f"{server.http_url}healthz").read())
+        assert health["status"] == "degraded"
+        assert "no SIMULATE account 999" in health["backend"]["links"]["trade"]["reason"]
+        assert "no SIMULATE account 999" in server.log()

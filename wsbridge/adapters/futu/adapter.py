@@ -167,7 +167,8 @@ class FutuAdapter(Adapter):
         if self.execution is not None:
             return await self.execution.request(login, req)
         if req.msg_type == "ReqUserLogout":
-            return Reply(rows=[{"BrokerID": self.settings.broker_id, "UserID": login.user_id}])
+            return Reply(rows=[catalog.filled("UserLogout", {
+                "BrokerID": self.settings.broker_id, "UserID": login.user_id})])
         raise CtpError(errors.NOT_SUPPORTED, detail=f"{req.msg_type} on the futu md server")
 
     def supports(self, msg_type: str) -> bool:

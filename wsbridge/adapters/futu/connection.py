@@ -140,8 +140,9 @@ class Link:
                 continue
             try:
                 ctx = await self._in_thread(self._make, self, timeout=None)
-            except Exception as exc:
-                log.warning("%s: connecting to OpenD failed: %s", self.name, exc)
+            except Exception as exc:  # e.g. no such account: retried, but said loudly
+                self._set(False, f"setting up the {self.name} context failed: {exc}")
+                self.settled.set()
                 await asyncio.sleep(backoff.next())
                 continue
             if self._stopping:

@@ -210,9 +210,10 @@ class FutuExecution:
                 "place_order", price=args.price, qty=args.qty, code=code,
                 trd_side=args.trd_side, order_type=args.order_type, remark=identity.remark(),
                 time_in_force=args.time_in_force, **self._env())
-        except CtpError as exc:
-            self.sink.on_push(self.account, "ErrRtnOrderInsert", "InputOrder", echo,
-                              exc.rsp_info())
+        except CtpError as exc:  # CTP answers the Rsp first, then the ErrRtn push
+            asyncio.get_running_loop().call_soon(
+                self.sink.on_push, self.account, "ErrRtnOrderInsert", "InputOrder", echo,
+                exc.rsp_info())
             return Reply(rows=[echo], error=exc)
         for row in frame_rows(frame):
             if row.get("order_id") and "order_status" in row and "qty" in row:
@@ -249,8 +250,9 @@ class FutuExecution:
         except CtpError as exc:
             action = catalog.blank("OrderAction")
             action.update({k: v for k, v in echo.items() if k in action})
-            self.sink.on_push(self.account, "ErrRtnOrderAction", "OrderAction", action,
-                              exc.rsp_info())
+            asyncio.get_running_loop().call_soon(
+                self.sink.on_push, self.account, "ErrRtnOrderAction", "OrderAction", action,
+                exc.rsp_info())
             return Reply(rows=[echo], error=exc)
         return Reply(silent=True)
 
@@ -356,7 +358,8 @@ class FutuExecution:
         })])
 
     async def logout(self, session: ClientSession, body: dict) -> Reply:
-        return Reply(rows=[{"BrokerID": self.settings.broker_id, "UserID": session.user_id}])
+        return Reply(rows=[catalog.filled("UserLogout", {"BrokerID": self.settings.broker_id,
+                                                         "UserID": session.user_id})])
 
     def _code_filter(self, body: dict) -> str:
         instrument_id = (body.get("InstrumentID") or "").strip()

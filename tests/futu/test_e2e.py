@@ -115,9 +115,12 @@ async def test_limit_order_fills_then_position_and_funds(td):
     before = (await td.query("ReqQryTradingAccount"))[0]
     price = await limit_price(td, "00700", 1.02)
     await td.send("ReqOrderInsert", order("101", price, 200))
-    filled = await td.next_push("RtnOrder", where=lambda m: mine(td, "101")(m)
-                                and m["Order"]["OrderStatus"] == "0")
-    o = filled["Order"]
+    states = []
+    while not states or states[-1][0] != "0":
+        pushed = await td.next_push("RtnOrder", where=mine(td, "101"))
+        states.append((pushed["Order"]["OrderStatus"], pushed["Order"]["VolumeTraded"]))
+    assert len(set(states)) == len(states)  # each state reported once, in order
+    o = pushed["Order"]
     assert o["FrontID"] == td.session["FrontID"] and o["OrderSysID"]
     assert o["VolumeTraded"] == 200 and o["VolumeTotal"] == 0 and o["ExchangeID"] == "HKEX"
     trade = await td.next_push("RtnTrade", where=mine(td, "101"))

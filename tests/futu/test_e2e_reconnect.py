@@ -72,7 +72,7 @@ async def test_server_started_before_opend_connects_when_it_appears(tmp_path):
     opend = SimOpend(tmp_path)
     opend.start()
     port = opend.port
-    opend.stop()  # a port that is free now, and OpenD not running on it
+    assert opend.stop() == 0  # a clean stop; the port is free now, OpenD not running
     config = futu_config(port)
     with ServerProcess("td", config, tmp_path) as td_server:
         async with await Client.connect(td_server.url) as td:

@@ -289,3 +289,15 @@ def test_garbage_closes_only_that_connection(futu, opend, quote_ctx):
         while time.monotonic() < deadline and sock.recv(4096):
             pass
     ok(quote_ctx.get_global_state())  # the other clients are fine
+
+
+@pytest.mark.parametrize(("argv", "complaint"), [
+    (["--port", "70000"], "--port"), (["--tick-ms", "0"], "--tick-ms"),
+    (["--unlock-password", ""], "--unlock-password"),
+])
+def test_cli_checks_its_options(capsys, argv, complaint):
+    from wsbridge.simulators.opend.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2 and complaint in capsys.readouterr().err

@@ -9,6 +9,7 @@ are, and clients see FrontDisconnected (ErrorID 8) / FrontConnected as that chan
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import hmac
 import logging
 from typing import Any, ClassVar
@@ -98,7 +99,8 @@ class FutuAdapter(Adapter):
         """Build the trade context, choose the account, unlock (blocking; a worker thread)."""
         futu = sdk.load()
         assert self.execution is not None
-        kwargs: dict[str, Any] = {"filter_trdmarket": self.settings.trd_market,
+        market = self.settings.trd_market
+        kwargs: dict[str, Any] = {"filter_trdmarket": "N/A" if market == "NONE" else market,
                                   "host": self.settings.host, "port": self.settings.port}
         if self.settings.security_firm:
             kwargs["security_firm"] = self.settings.security_firm
@@ -154,7 +156,9 @@ class FutuAdapter(Adapter):
             down = next((x for x in self.links if not x.connected), None)
             raise CtpError(errors.FRONT_NOT_ACTIVE, detail=down.reason if down else None)
         if self.execution is None:
+            now = dt.datetime.now()
             fields_out = catalog.filled("RspUserLogin", {
+                "TradingDay": now.strftime("%Y%m%d"), "LoginTime": now.strftime("%H:%M:%S"),
                 "BrokerID": self.settings.broker_id, "UserID": user,
                 "SystemName": "wsbridge-futu", "FrontID": self.settings.front_id,
             })

@@ -13,6 +13,8 @@ import logging
 import signal
 import sys
 
+from wsbridge.config import ConfigError
+
 DEFAULT_UNLOCK_PASSWORD = "123456"
 
 
@@ -35,7 +37,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="the REAL account's trade password (default %(default)s)")
     parser.add_argument("--log-level", default="info",
                         choices=["debug", "info", "warning", "error"])
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if not 0 <= args.port <= 65535:
+        parser.error("--port must be 0..65535")
+    if not 1 <= args.tick_ms <= 60_000:
+        parser.error("--tick-ms must be 1..60000")
+    if not args.unlock_password:
+        parser.error("--unlock-password must not be empty")
+    return args
 
 
 def build_exchange(args: argparse.Namespace):
@@ -52,15 +61,19 @@ async def serve(args: argparse.Namespace) -> int:
     from wsbridge.simulators.opend.venue import Venue
 
     protos.import_futu()
-    venue = Venue(build_exchange(args), args.journal)
+    try:
+        venue = Venue(build_exchange(args), args.journal)
+    except ConfigError as exc:
+        print(f"sim-opend: error: {exc}", file=sys.stderr)
+        return 2
     md5 = hashlib.md5(args.unlock_password.encode("utf-8")).hexdigest()
     server = OpenDServer(venue, md5, tick_seconds=args.tick_ms / 1000)
     try:
         host, port = await server.start(args.host, args.port)
-    except OSError as exc:
+    except (OSError, OverflowError) as exc:
         venue.close()
         print(f"sim-opend: error: cannot listen on {args.host}:{args.port}: "
-              f"{exc.strerror or exc}", file=sys.stderr)
+              f"{getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
         return 2
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

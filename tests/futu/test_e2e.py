@@ -200,6 +200,14 @@ async def test_queries(td):
     assert usd["CurrencyID"] == "USD" and usd["Balance"] > 0
     (investor,) = await td.query("ReqQryInvestor")
     assert investor["InvestorID"] == usd["AccountID"]
+    codes = await td.query("ReqQryTradingCode")
+    assert {c["ExchangeID"] for c in codes} >= {"HKEX", "NASDAQ"}
+    assert {c["ClientID"] for c in codes} == {investor["InvestorID"]}
+    (confirm,) = await td.query("ReqSettlementInfoConfirm", {})
+    assert confirm["InvestorID"] == investor["InvestorID"] and confirm["ConfirmDate"]
+    no_instrument = await td.call("ReqQryDepthMarketData", {})
+    assert no_instrument[0]["RspInfo"]["ErrorID"] == -400
+    assert "InstrumentID" in no_instrument[0]["Detail"]
     unsupported = await td.call("ReqQryInstrumentMarginRate", {"InstrumentID": "00700"})
     assert unsupported[0]["RspInfo"]["ErrorID"] == -404
 

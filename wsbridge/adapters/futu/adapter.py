@@ -62,7 +62,7 @@ class FutuAdapter(Adapter):
             self.data = md.FutuData(self.sink, quote, provider)
         else:
             trade = Link("trade", self.settings, self._bridge, self._make_trade, self._changed)
-            self.execution = td.FutuExecution(self.settings, self.sink, trade, quote, provider)
+            self.execution = td.FutuExecution(self.settings, self.sink, trade, provider)
             self.execution.start()
             self.links.append(trade)
         for link in self.links:

@@ -1,4 +1,4 @@
-"""Trading (td): orders, cancels, order/deal pushes, positions, funds and queries.
+"""Trading (td): orders, cancels, order/deal pushes and the order/trade queries.
 
 ReqOrderInsert becomes ``place_order`` (the CTP identity rides in the order's remark),
 ReqOrderAction ``modify_order(CANCEL)``. Futu pushes order updates and deals to the trade
@@ -6,7 +6,8 @@ handlers on its own thread; they hop to the loop through the ThreadBridge and ar
 in arrival order by one consumer task, which turns them into RtnOrder / RtnTrade. The
 same order also comes back in place_order's answer and in queries; :func:`is_newer` keeps
 each state from being reported twice or out of order. After a reconnect the order and
-deal lists are read again and whatever changed meanwhile is pushed.
+deal lists are read again and whatever changed meanwhile is pushed. The other td queries
+(positions, funds, instruments...) are in :mod:`.queries`.
 """
 
 from __future__ import annotations
@@ -25,13 +26,8 @@ from wsbridge.adapters.futu import sdk
 from wsbridge.adapters.futu.config import FutuSettings
 from wsbridge.adapters.futu.connection import Link
 from wsbridge.adapters.futu.parsing import orders as po
-from wsbridge.adapters.futu.parsing.account import (
-    futu_currency,
-    investor_position,
-    trading_account,
-)
-from wsbridge.adapters.futu.parsing.quotes import depth_from_snapshot
 from wsbridge.adapters.futu.providers import InstrumentProvider, frame_rows
+from wsbridge.adapters.futu.queries import AccountQueries
 from wsbridge.protocol import catalog, errors
 from wsbridge.protocol.errors import CtpError
 
@@ -89,12 +85,11 @@ class OrderState:
 class FutuExecution:
     """The td side of the Futu back end."""
 
-    def __init__(self, settings: FutuSettings, sink: Sink, trade: Link, quote: Link,
+    def __init__(self, settings: FutuSettings, sink: Sink, trade: Link,
                  provider: InstrumentProvider) -> None:
         self.settings = settings
         self.sink = sink
         self.trade = trade
-        self.quote = quote
         self.provider = provider
         self.acc_id: int = settings.acc_id
         self.orders: dict[str, OrderState] = {}
@@ -109,16 +104,7 @@ class FutuExecution:
             "ReqOrderAction": self.order_action,
             "ReqQryOrder": self.query_orders,
             "ReqQryTrade": self.query_trades,
-            "ReqQryInvestorPosition": self.query_positions,
-            "ReqQryTradingAccount": self.query_account,
-            "ReqQryInstrument": self.query_instruments,
-            "ReqQryExchange": self.query_exchanges,
-            "ReqQryDepthMarketData": self.query_depth,
-            "ReqQryInvestor": self.query_investor,
-            "ReqQryTradingCode": self.query_trading_codes,
-            "ReqSettlementInfoConfirm": self.confirm_settlement,
-            "ReqQrySettlementInfoConfirm": self.confirm_settlement,
-            "ReqUserLogout": self.logout,
+            **AccountQueries(self, provider).handlers(),
         }
 
     @property
@@ -130,7 +116,8 @@ class FutuExecution:
     def investor_id(self) -> str:
         return str(self.acc_id)
 
-    def _env(self) -> dict:
+    def env(self) -> dict:
+        """The account arguments of every futu-api trade call."""
         return {"trd_env": self.settings.trd_env, "acc_id": self.acc_id}
 
     # --- life cycle -------------------------------------------------------------------------
@@ -164,7 +151,7 @@ class FutuExecution:
         emit = self._synced
         try:
             await self._refresh_orders(emit=emit)
-            deals = frame_rows(await self.trade.call("deal_list_query", **self._env()))
+            deals = frame_rows(await self.trade.call("deal_list_query", **self.env()))
         except CtpError as exc:
             log.warning("reading orders and deals after connecting failed: %s", exc)
             return
@@ -209,7 +196,7 @@ class FutuExecution:
             frame = await self.trade.call(
                 "place_order", price=args.price, qty=args.qty, code=code,
                 trd_side=args.trd_side, order_type=args.order_type, remark=identity.remark(),
-                time_in_force=args.time_in_force, **self._env())
+                time_in_force=args.time_in_force, **self.env())
         except CtpError as exc:  # CTP answers the Rsp first, then the ErrRtn push
             asyncio.get_running_loop().call_soon(
                 self.sink.on_push, self.account, "ErrRtnOrderInsert", "InputOrder", echo,
@@ -246,7 +233,7 @@ class FutuExecution:
             if state is not None and state.status in po.TERMINAL:
                 raise CtpError(errors.ORDER_NOT_CANCELABLE,
                                detail=f"order {order_id} is {state.status}")
-            await self.trade.call("modify_order", "CANCEL", order_id, 0, 0, **self._env())
+            await self.trade.call("modify_order", "CANCEL", order_id, 0, 0, **self.env())
         except CtpError as exc:
             action = catalog.blank("OrderAction")
             action.update({k: v for k, v in echo.items() if k in action})
@@ -274,7 +261,7 @@ class FutuExecution:
         return order_id
 
     async def query_orders(self, session: ClientSession, body: dict) -> Reply:
-        code = self._code_filter(body)
+        code = self.code_filter(body)
         rows = await self._refresh_orders(emit=True, code=code,
                                           order_id=(body.get("OrderSysID") or "").strip())
         return Reply(rows=[self._ctp_order(r) for r in rows])
@@ -282,7 +269,7 @@ class FutuExecution:
     async def _refresh_orders(self, emit: bool, code: str = "", order_id: str = ""
                               ) -> list[dict]:
         frame = await self.trade.call("order_list_query", order_id=order_id, code=code,
-                                      **self._env())
+                                      **self.env())
         rows = frame_rows(frame)
         await self.provider.resolve([str(r.get("code")) for r in rows])
         for row in rows:
@@ -292,8 +279,8 @@ class FutuExecution:
         return rows
 
     async def query_trades(self, session: ClientSession, body: dict) -> Reply:
-        frame = await self.trade.call("deal_list_query", code=self._code_filter(body),
-                                      **self._env())
+        frame = await self.trade.call("deal_list_query", code=self.code_filter(body),
+                                      **self.env())
         deals = frame_rows(frame)
         if any(str(d.get("order_id")) not in self.orders for d in deals):
             await self._refresh_orders(emit=True)
@@ -302,66 +289,8 @@ class FutuExecution:
         return Reply(rows=[self._ctp_trade(d) for d in deals
                            if not trade_id or str(d.get("deal_id")) == trade_id])
 
-    async def query_positions(self, session: ClientSession, body: dict) -> Reply:
-        frame = await self.trade.call("position_list_query", code=self._code_filter(body),
-                                      **self._env())
-        positions = [p for p in frame_rows(frame) if abs(float(p.get("qty") or 0)) > 0]
-        await self.provider.resolve([str(p.get("code")) for p in positions])
-        rows = []
-        for p in positions:
-            iid, exchange = self.provider.ctp_id(str(p["code"]))
-            rows.append(investor_position(p, iid, exchange, self.investor_id,
-                                          _today(), self.settings.broker_id))
-        return Reply(rows=rows)
-
-    async def query_account(self, session: ClientSession, body: dict) -> Reply:
-        currency = futu_currency(body.get("CurrencyID") or "") or self.settings.currency
-        frame = await self.trade.call("accinfo_query", currency=currency, **self._env())
-        return Reply(rows=[trading_account(f, self.investor_id, currency, _today(),
-                                           self.settings.broker_id)
-                           for f in frame_rows(frame)])
-
-    async def query_instruments(self, session: ClientSession, body: dict) -> Reply:
-        return Reply(rows=await self.provider.instruments(body))
-
-    async def query_exchanges(self, session: ClientSession, body: dict) -> Reply:
-        return Reply(rows=self.provider.exchanges(body))
-
-    async def query_depth(self, session: ClientSession, body: dict) -> Reply:
-        instrument_id = (body.get("InstrumentID") or "").strip()
-        if not instrument_id:
-            raise CtpError(errors.BAD_PARAMETER, detail="InstrumentID: required")
-        code = self.provider.code(instrument_id, body.get("ExchangeID") or "")
-        snapshots = await self.provider.snapshots([code])
-        _, exchange = self.provider.ctp_id(code)
-        return Reply(rows=[depth_from_snapshot(instrument_id, exchange, s)
-                           for s in snapshots.values()])
-
-    async def query_investor(self, session: ClientSession, body: dict) -> Reply:
-        return Reply(rows=[catalog.filled("Investor", {
-            "InvestorID": self.investor_id, "BrokerID": self.settings.broker_id,
-            "InvestorName": f"Futu {self.settings.trd_env} {self.acc_id}", "IsActive": 1,
-        })])
-
-    async def query_trading_codes(self, session: ClientSession, body: dict) -> Reply:
-        return Reply(rows=[catalog.filled("TradingCode", {
-            "InvestorID": self.investor_id, "BrokerID": self.settings.broker_id,
-            "ExchangeID": x["ExchangeID"], "ClientID": self.investor_id, "IsActive": 1,
-            "ClientIDType": "1",
-        }) for x in self.provider.exchanges({})])
-
-    async def confirm_settlement(self, session: ClientSession, body: dict) -> Reply:
-        now = dt.datetime.now()  # Futu has no settlement confirmation: acknowledge it
-        return Reply(rows=[catalog.filled("SettlementInfoConfirm", {
-            "BrokerID": self.settings.broker_id, "InvestorID": self.investor_id,
-            "ConfirmDate": now.strftime("%Y%m%d"), "ConfirmTime": now.strftime("%H:%M:%S"),
-        })])
-
-    async def logout(self, session: ClientSession, body: dict) -> Reply:
-        return Reply(rows=[catalog.filled("UserLogout", {"BrokerID": self.settings.broker_id,
-                                                         "UserID": session.user_id})])
-
-    def _code_filter(self, body: dict) -> str:
+    def code_filter(self, body: dict) -> str:
+        """The Futu code a query's InstrumentID/ExchangeID filter names ("" for none)."""
         instrument_id = (body.get("InstrumentID") or "").strip()
         if not instrument_id:
             return ""
@@ -439,6 +368,3 @@ class FutuExecution:
                             identity=state.identity if state else None,
                             user_id=self.investor_id, broker_id=self.settings.broker_id)
 
-
-def _today() -> str:
-    return dt.date.today().strftime("%Y%m%d")

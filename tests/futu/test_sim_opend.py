@@ -11,6 +11,8 @@ import threading
 import time
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.futu.conftest import SimOpend, wait_for
 from wsbridge.simulators.opend import protocol, protos
@@ -301,3 +303,118 @@ def test_cli_checks_its_options(capsys, argv, complaint):
     with pytest.raises(SystemExit) as exit_:
         main(argv)
     assert exit_.value.code == 2 and complaint in capsys.readouterr().err
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.sampled_from(sorted(protos.MODULES)), st.binary(max_size=64)),
+                min_size=1, max_size=6))
+def test_any_body_is_answered_and_the_connection_survives(opend, packets):
+    init = request(protos.INIT_CONNECT, 1, clientVer=100, clientID="fuzz", packetEncAlgo=-1)
+    junk = [protocol.encode_packet(proto_id, 10 + i, body)
+            for i, (proto_id, body) in enumerate(packets)]
+    alive = request(protos.KEEP_ALIVE, 99, time=1)
+    answers = exchange_packets(opend.port, init, *junk, alive, count=len(junk) + 2)
+    assert [a.serial_no for a in answers] == [1, *range(10, 10 + len(junk)), 99]
+    for answer in answers:
+        parsed = response(answer)
+        assert parsed.retType in (0, -1) and not parsed.retMsg.startswith("internal")
+    assert response(answers[-1]).retType == 0
+
+
+def test_trade_requests_for_accounts_opend_does_not_have(opend):
+    init = request(protos.INIT_CONNECT, 1, clientVer=100, clientID="t", packetEncAlgo=-1)
+    funds = protos.request_class(protos.TRD_GET_FUNDS)()
+    funds.c2s.header.trdEnv, funds.c2s.header.accID, funds.c2s.header.trdMarket = 0, 42, 1
+    yen = protos.request_class(protos.TRD_GET_FUNDS)()
+    yen.c2s.header.trdEnv, yen.c2s.header.accID, yen.c2s.header.trdMarket = 0, 1_000_001, 1
+    yen.c2s.currency = 4
+    packets = [protocol.encode_packet(protos.TRD_GET_FUNDS, n, m.SerializeToString())
+               for n, m in ((2, funds), (3, yen))]
+    _, unknown, jpy = exchange_packets(opend.port, init, *packets, count=3)
+    assert "Nonexistent account: 42" in response(unknown).retMsg
+    assert "currency" in response(jpy).retMsg
+
+
+CODES = st.sampled_from(["00700", "00700", "AAPL", "600000", "000001", "99999", "",
+                         "x" * 40])
+MARKETS = st.sampled_from([0, 1, 2, 11, 21, 22, 31, -5, 999])
+NUMBERS = st.floats(allow_nan=True, allow_infinity=True)
+
+
+@st.composite
+def odd_request(draw):
+    """A well-formed request with odd values, for the handlers' own checks."""
+    proto_id = draw(st.sampled_from([protos.QOT_SUB, protos.QOT_GET_ORDER_BOOK,
+                                     protos.QOT_GET_STATIC_INFO, protos.TRD_PLACE_ORDER,
+                                     protos.TRD_MODIFY_ORDER, protos.TRD_GET_ORDER_LIST]))
+    message = protos.request_class(proto_id)()
+    c2s = message.c2s
+    if proto_id in (protos.TRD_PLACE_ORDER, protos.TRD_MODIFY_ORDER,
+                    protos.TRD_GET_ORDER_LIST):
+        c2s.header.trdEnv = draw(st.sampled_from([0, 0, 0, 1, 7]))  # mostly valid
+        c2s.header.accID = draw(st.sampled_from([1_000_001, 1_000_001, 2_000_001, 5]))
+        c2s.header.trdMarket = draw(st.integers(-1, 20))
+    if proto_id == protos.QOT_SUB:
+        for _ in range(draw(st.integers(0, 3))):
+            sec = c2s.securityList.add()
+            sec.market, sec.code = draw(MARKETS), draw(CODES)
+        c2s.subTypeList.extend(draw(st.lists(st.integers(-3, 25), max_size=3)))
+        c2s.isSubOrUnSub = draw(st.booleans())
+        c2s.isRegOrUnRegPush = draw(st.booleans())
+        c2s.isFirstPush = draw(st.booleans())
+        c2s.isUnsubAll = draw(st.booleans())
+    elif proto_id == protos.QOT_GET_ORDER_BOOK:
+        c2s.security.market, c2s.security.code = draw(MARKETS), draw(CODES)
+        c2s.num = draw(st.integers(-10, 100))
+    elif proto_id == protos.QOT_GET_STATIC_INFO:
+        c2s.market, c2s.secType = draw(MARKETS), draw(st.integers(-1, 12))
+    elif proto_id == protos.TRD_PLACE_ORDER:
+        c2s.packetID.connID, c2s.packetID.serialNo = 1, 1
+        c2s.trdSide = draw(st.sampled_from([1, 2, 3, 4, 0, 9]))
+        c2s.orderType = draw(st.sampled_from([1, 2, 5, 8, 9, 0, 6, 14]))
+        c2s.code = draw(CODES)
+        c2s.qty, c2s.price = draw(NUMBERS), draw(NUMBERS)
+        c2s.secMarket = draw(st.sampled_from([1, 1, 2, 31, 32, 0, 77]))
+        c2s.timeInForce = draw(st.integers(-1, 4))
+    elif proto_id == protos.TRD_MODIFY_ORDER:
+        c2s.packetID.connID, c2s.packetID.serialNo = 1, 1
+        c2s.orderID = draw(st.integers(0, 2**63))
+        c2s.modifyOrderOp = draw(st.sampled_from([2, 2, 1, -1, 6]))
+        c2s.forAll = draw(st.booleans())
+        c2s.orderIDEx = draw(st.sampled_from(["", "1", "abc", "99999999999999999999"]))
+    else:
+        c2s.filterStatusList.extend(draw(st.lists(st.integers(-2, 30), max_size=3)))
+    return proto_id, message.SerializeToString()
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(odd_request(), min_size=1, max_size=5))
+def test_odd_values_are_refused_not_crashed_on(opend, packets):
+    init = request(protos.INIT_CONNECT, 1, clientVer=100, clientID="odd", packetEncAlgo=-1)
+    wire = [protocol.encode_packet(proto_id, 10 + i, body)
+            for i, (proto_id, body) in enumerate(packets)]
+    answers = exchange_packets(opend.port, init, *wire, count=len(wire) + 1)
+    for answer in answers[1:]:
+        parsed = response(answer)
+        assert not parsed.retMsg.startswith("internal"), parsed.retMsg
+
+
+@pytest.mark.parametrize(("qty", "price", "complaint"), [
+    (float("nan"), 400.0, "quantity"), (float("inf"), 400.0, "quantity"),
+    (-100, 400.0, "quantity"), (1e30, 400.0, "Invalid order"),
+    (100, float("nan"), "Invalid order"), (100, -1.0, "Invalid order"),
+])
+def test_odd_order_values(opend, qty, price, complaint):
+    init = request(protos.INIT_CONNECT, 1, clientVer=100, clientID="t", packetEncAlgo=-1)
+    place = protos.request_class(protos.TRD_PLACE_ORDER)()
+    c2s = place.c2s
+    c2s.packetID.connID, c2s.packetID.serialNo = 1, 1
+    c2s.header.trdEnv, c2s.header.accID, c2s.header.trdMarket = 0, 1_000_001, 1
+    c2s.trdSide, c2s.orderType, c2s.code, c2s.secMarket = 1, 1, "00700", 1
+    c2s.qty, c2s.price = qty, price
+    wire = protocol.encode_packet(protos.TRD_PLACE_ORDER, 2, place.SerializeToString())
+    _, answer = exchange_packets(opend.port, init, wire, count=2)
+    parsed = response(answer)
+    assert parsed.retType == -1 and complaint in parsed.retMsg, parsed.retMsg

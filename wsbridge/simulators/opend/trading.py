@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import math
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -186,7 +187,7 @@ class TradeService:
         if c2s.orderType not in ORDER_TYPES:
             raise Refusal(f"Order type {c2s.orderType} is not supported by sim-opend")
         qty = c2s.qty
-        if qty <= 0 or qty != int(qty):
+        if not math.isfinite(qty) or qty <= 0 or qty != int(qty):
             raise Refusal(f"Invalid order: quantity {qty:g} must be a positive whole number")
         price = c2s.price if c2s.HasField("price") else 0.0
         inp = tr.input_order(stock, c2s.trdSide, c2s.orderType, int(qty), price,

@@ -40,6 +40,8 @@ def test_to_futu(instrument, exchange, code):
     ("1234567", "", "cannot tell"),
     ("ABC", "HKEX", "HK codes"),
     ("60000", "SSE", "A-share codes are 6 digits"),
+    ("\u00b2", "", "cannot tell"),  # a superscript two is not a digit here
+    ("\u0661\u0662\u0663", "HKEX", "HK codes"),
 ])
 def test_to_futu_refuses_with_instrument_not_found(instrument, exchange, problem):
     with pytest.raises(CtpError) as caught:

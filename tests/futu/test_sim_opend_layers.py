@@ -166,3 +166,9 @@ def test_fill_funds_and_position_translations():
         300.0, 200.0, 380.0)
     assert (position["val"], position["plVal"], position["td_buyQty"]) == (
         117_000.0, 3_000.0, 100.0)
+
+
+def test_order_ids_are_64_bit():
+    assert tr.order_id_of(" 42") == 42
+    for odd in ("99999999999999999999", "abc", "\u00b2", ""):
+        assert 0 <= tr.order_id_of(odd) < 2**63

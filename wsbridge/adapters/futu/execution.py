@@ -26,6 +26,7 @@ from wsbridge.adapters.futu import sdk
 from wsbridge.adapters.futu.config import FutuSettings
 from wsbridge.adapters.futu.connection import Link
 from wsbridge.adapters.futu.parsing import orders as po
+from wsbridge.adapters.futu.parsing.codes import digits
 from wsbridge.adapters.futu.providers import InstrumentProvider, frame_rows
 from wsbridge.adapters.futu.queries import AccountQueries
 from wsbridge.protocol import catalog, errors
@@ -213,7 +214,7 @@ class FutuExecution:
         ref = str(echo.get("OrderRef") or "").strip()
         if not ref:
             ref = session.next_ref()
-        elif ref.isdigit():
+        elif digits(ref):
             session.last_ref = max(session.last_ref, int(ref))
         echo.update(OrderRef=ref, BrokerID=self.settings.broker_id,
                     InvestorID=self.investor_id, UserID=session.user_id)

@@ -80,7 +80,9 @@ def stable_id(text: str) -> int:
 def order_id_of(sys_id: str) -> int:
     """Futu's numeric order id for a sim OrderSysID (numeric text)."""
     text = sys_id.strip()
-    return int(text) if text.isdigit() else stable_id(text)
+    if text.isascii() and text.isdigit() and int(text) < 2**63:
+        return int(text)
+    return stable_id(text)
 
 
 def futu_time(date: str, clock: str, millis: int | None = None) -> str:

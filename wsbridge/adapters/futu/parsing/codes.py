@@ -37,6 +37,11 @@ _US_SYMBOL = re.compile(r"^[A-Z][A-Z0-9]*([.\-][A-Z0-9]+)*$")
 _SH_PREFIXES = ("5", "6", "9", "11")  # stocks, STAR, B shares, funds, bonds
 
 
+def digits(text: str) -> bool:
+    """ASCII digits only (``str.isdigit`` also accepts superscripts and other scripts)."""
+    return text.isascii() and text.isdigit()
+
+
 def split_code(code: str) -> tuple[str, str]:
     """``"HK.00700"`` -> ``("HK", "00700")``; ValueError if it is not a Futu stock code."""
     market, dot, symbol = code.partition(".")
@@ -47,7 +52,7 @@ def split_code(code: str) -> tuple[str, str]:
 
 def infer_market(symbol: str) -> str:
     """The market a bare symbol belongs to: 5 digits HK, 6 digits SH/SZ, letters US."""
-    if symbol.isdigit():
+    if digits(symbol):
         if len(symbol) <= 5:
             return "HK"
         if len(symbol) == 6:
@@ -82,17 +87,17 @@ def to_futu(instrument_id: str, exchange_id: str = "") -> str:
         market = wanted
     if not market:
         try:
-            market = infer_market(symbol.upper() if not symbol.isdigit() else symbol)
+            market = infer_market(symbol if digits(symbol) else symbol.upper())
         except ValueError as exc:
             raise CtpError(errors.INSTRUMENT_NOT_FOUND, detail=str(exc)) from None
     if market == "HK":
-        if not symbol.isdigit() or len(symbol) > 5:
+        if not digits(symbol) or len(symbol) > 5:
             raise CtpError(errors.INSTRUMENT_NOT_FOUND,
                            detail=f"HK codes are up to 5 digits, got {symbol!r}")
         symbol = symbol.zfill(5)
     elif market == "US":
         symbol = symbol.upper()
-    elif not (symbol.isdigit() and len(symbol) == 6):
+    elif not (digits(symbol) and len(symbol) == 6):
         raise CtpError(errors.INSTRUMENT_NOT_FOUND,
                        detail=f"A-share codes are 6 digits, got {symbol!r}")
     return f"{market}.{symbol}"

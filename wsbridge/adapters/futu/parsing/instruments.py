@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from wsbridge.adapters.futu.parsing.account import number
+from wsbridge.adapters.futu.parsing.codes import digits
 from wsbridge.adapters.futu.parsing.quotes import IP_PAUSE, IP_STARTED, is_trading
 from wsbridge.protocol import catalog
 
@@ -41,8 +42,8 @@ def instrument(info: dict, instrument_id: str, exchange_id: str, market: str,
         "MinMarketOrderVolume": lot,
         "MaxLimitOrderVolume": lot * 100_000,
         "MaxMarketOrderVolume": lot * 100_000,
-        "CreateDate": listed if listed.isdigit() else "",
-        "OpenDate": listed if listed.isdigit() else "",
+        "CreateDate": listed if digits(listed) else "",
+        "OpenDate": listed if digits(listed) else "",
         "ExpireDate": "99991231",
         "InstLifePhase": IP_PAUSE if suspended else IP_STARTED,
         "IsTrading": 1 if trading else 0,

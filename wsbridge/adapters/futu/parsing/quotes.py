@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from wsbridge.adapters.futu.parsing.account import number
+from wsbridge.adapters.futu.parsing.codes import digits
 from wsbridge.adapters.futu.parsing.orders import split_time
 from wsbridge.protocol import catalog
 
@@ -75,7 +76,7 @@ def depth_market_data(instrument_id: str, exchange_id: str, quote: dict | None,
         turnover = number(quote.get("turnover"))
         out.update(
             TradingDay=date, ActionDay=date, UpdateTime=clock,
-            UpdateMillisec=int(fraction[:3].ljust(3, "0")) if fraction.isdigit() else 0,
+            UpdateMillisec=int(fraction[:3].ljust(3, "0")) if digits(fraction) else 0,
             LastPrice=number(quote.get("last_price")),
             OpenPrice=number(quote.get("open_price")),
             HighestPrice=number(quote.get("high_price")),

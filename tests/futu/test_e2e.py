@@ -8,19 +8,19 @@ import urllib.request
 
 import pytest
 
-from tests.futu.conftest import SimOpend
-from tests.futu.test_sim_opend import exchange_packets, request, response
+from tests.futu.support import (
+    SimOpend,
+    exchange_packets,
+    futu_config,
+    limit_price,
+    mine,
+    order,
+    request,
+    response,
+)
 from tests.support import ServerProcess
 from wsbridge.client import Client, ClientError
 from wsbridge.simulators.opend import protos
-
-USERS = {"alice": "secret"}
-
-
-def futu_config(port: int, **extra) -> dict:
-    return {"backend": "futu",
-            "futu": {"port": port, "users": USERS, "reconnect_delay": 0.2,
-                     "reconnect_max_delay": 1.0, **extra}}
 
 
 @pytest.fixture(scope="module")
@@ -47,33 +47,6 @@ async def md(stack):
     await client.login("alice", "secret")
     yield client
     await client.close()
-
-
-def on_tick(price: float, tick: float) -> float:
-    return round(round(price / tick) * tick, 6)
-
-
-async def limit_price(td: Client, instrument: str, through: float) -> float:
-    """A limit price ``through`` times the ask (above 1 crosses; 0.9 rests below the bid)."""
-    (inst,) = await td.query("ReqQryInstrument", {"InstrumentID": instrument})
-    (depth,) = await td.query("ReqQryDepthMarketData", {"InstrumentID": instrument})
-    assert depth["AskPrice1"] > depth["BidPrice1"] > 0
-    return on_tick(depth["AskPrice1"] * through, inst["PriceTick"])
-
-
-def order(ref: str, price: float, volume: int = 100, direction: str = "0",
-          instrument: str = "00700", exchange: str = "HKEX", **extra) -> dict:
-    return {"InstrumentID": instrument, "ExchangeID": exchange, "OrderRef": ref,
-            "Direction": direction, "CombOffsetFlag": "0" if direction == "0" else "1",
-            "CombHedgeFlag": "1", "OrderPriceType": "2", "LimitPrice": price,
-            "VolumeTotalOriginal": volume, "TimeCondition": "3", "VolumeCondition": "1",
-            "ContingentCondition": "1", **extra}
-
-
-def mine(client: Client, ref: str):
-    session = client.session
-    return lambda m: (m.get("Order") or m.get("Trade") or {}).get("OrderRef") == ref and (
-        "Trade" in m or m["Order"]["SessionID"] == session["SessionID"])
 
 
 async def test_login_checks_the_configured_users(stack):

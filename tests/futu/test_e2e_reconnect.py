@@ -7,8 +7,7 @@ import urllib.request
 
 import pytest
 
-from tests.futu.conftest import SimOpend
-from tests.futu.test_e2e import futu_config, limit_price, mine, order
+from tests.futu.support import SimOpend, futu_config, limit_price, mine, order
 from tests.support import ServerProcess
 from wsbridge.client import Client
 

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.futu.conftest import SimOpend, wait_for
+from tests.futu.support import SimOpend, exchange_packets, request, response, wait_for
 from wsbridge.simulators.opend import protocol, protos
 
 
@@ -235,31 +235,6 @@ def test_real_trading_needs_unlock(futu, quote_ctx, trade_ctx):
 
 
 # --- the wire, without futu-api ---------------------------------------------------------------
-
-def exchange_packets(port: int, *packets: bytes, count: int) -> list[protocol.Packet]:
-    reader = protocol.PacketReader()
-    got: list[protocol.Packet] = []
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        for packet in packets:
-            sock.sendall(packet)
-        while len(got) < count:
-            data = sock.recv(65536)
-            if not data:
-                break
-            got.extend(reader.feed(data))
-    return got
-
-
-def request(proto_id: int, serial: int, fmt: int = protocol.FMT_PROTOBUF, **c2s) -> bytes:
-    message = protos.request_class(proto_id)()
-    for key, value in c2s.items():
-        setattr(message.c2s, key, value)
-    return protocol.encode_packet(proto_id, serial, protocol.serialize_body(message, fmt), fmt)
-
-
-def response(packet: protocol.Packet):
-    return protocol.parse_body(protos.response_class(packet.proto_id), packet.body, packet.fmt)
-
 
 def test_requests_before_init_connect_are_refused(opend):
     (packet,) = exchange_packets(opend.port, request(protos.GET_GLOBAL_STATE, 7, userID=0),

@@ -185,19 +185,30 @@ async def test_queries(td):
     assert unsupported[0]["RspInfo"]["ErrorID"] == -404
 
 
-async def test_real_account_is_unlocked_with_the_configured_password(stack):
+async def test_real_account_is_unlocked_with_the_configured_password(stack, td):
     config = futu_config(stack["opend"].port, trd_env="REAL", unlock_password="123456")
     with ServerProcess("td", config, stack["workdir"], name="td-real") as server:
-        async with await Client.connect(server.url) as td:
-            td.session = await td.login("alice", "secret")
-            assert "REAL" in td.session["SysVersion"]
-            price = await limit_price(td, "AAPL", 1.02)
-            await td.send("ReqOrderInsert", order("1", price, 10, instrument="AAPL",
-                                                  exchange="NASDAQ"))
-            trade = await td.next_push("RtnTrade", where=mine(td, "1"))
+        async with await Client.connect(server.url) as real:
+            real.session = await real.login("alice", "secret")
+            assert "REAL" in real.session["SysVersion"]
+            price = await limit_price(real, "AAPL", 1.02)
+            await real.send("ReqOrderInsert", order("1", price, 10, instrument="AAPL",
+                                                    exchange="NASDAQ"))
+            trade = await real.next_push("RtnTrade", where=mine(real, "1"))
             assert trade["Trade"]["ExchangeID"] == "NASDAQ"
         log = server.log()
         assert "123456" not in log and "e10adc3949ba59abbe56e057f20f883e" not in log
+    # OpenD pushed that REAL order to the SIMULATE server too: it must not reach its clients.
+    # The SIMULATE server handles pushes in order, so any leak arrives before this order's.
+    real_order = trade["Trade"]["OrderSysID"]
+    await td.send("ReqOrderInsert", order("501", await limit_price(td, "00700", 0.9)))
+    seen = []
+    while True:
+        pushed = await td.next_push(("RtnOrder", "RtnTrade"))
+        seen.append((pushed.get("Order") or pushed["Trade"])["OrderSysID"])
+        if mine(td, "501")(pushed):
+            break
+    assert real_order not in seen
 
 
 def held_by_servers(port: int) -> list[str]:

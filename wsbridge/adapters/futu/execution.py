@@ -96,6 +96,8 @@ class FutuExecution:
         self.orders: dict[str, OrderState] = {}
         self.by_identity: dict[po.Identity, str] = {}
         self.deals: set[str] = set()
+        self.foreign: set[str] = set()  # order ids of other accounts (pushed to us too)
+        self._issued: set[int] = set()  # SessionIDs given to this bridge's logins
         self._queue: asyncio.Queue[tuple[str, dict]] = asyncio.Queue()
         self._consumer: asyncio.Task | None = None
         self._sessions = itertools.count(int(time.time() * 10) % 1_000_000_000)
@@ -164,7 +166,9 @@ class FutuExecution:
         self._synced = True
 
     def new_session(self, user_id: str) -> ClientSession:
-        return ClientSession(user_id, self.settings.front_id, next(self._sessions))
+        session = ClientSession(user_id, self.settings.front_id, next(self._sessions))
+        self._issued.add(session.session_id)
+        return session
 
     def login_fields(self, session: ClientSession) -> dict:
         now = dt.datetime.now()
@@ -316,6 +320,8 @@ class FutuExecution:
                 log.exception("applying a Futu %s push failed: %r", kind, row)
 
     async def _apply_order(self, row: dict) -> None:
+        if not await self._is_ours(row):
+            return
         await self.provider.resolve([str(row.get("code"))])
         if self._track(row) is not None:
             self.sink.on_order(self.account, self._ctp_order(row))
@@ -341,17 +347,50 @@ class FutuExecution:
         state.status, state.dealt = status, dealt
         return state
 
+    async def _is_ours(self, row: dict) -> bool:
+        """Whether a pushed order belongs to this bridge's account.
+
+        futu-api subscribes the pushes of every account OpenD has, and a push does not name
+        its account: another environment's is dropped at once; an order seen before, or
+        placed by a session of this bridge, is ours; any other is looked up (once) in this
+        account's order list.
+        """
+        if str(row.get("trd_env") or self.settings.trd_env) != self.settings.trd_env:
+            return False
+        order_id = str(row.get("order_id") or "")
+        if order_id in self.orders:
+            return True
+        if order_id in self.foreign:
+            return False
+        identity = po.parse_remark(row.get("remark"))
+        if identity is not None and identity.front_id == self.settings.front_id and (
+                identity.session_id in self._issued):
+            return True
+        try:
+            frame = await self.trade.call("order_list_query", order_id=order_id, **self.env())
+        except CtpError as exc:  # the resync after a reconnect will bring it if it is ours
+            log.warning("cannot tell whose order %s is: %s", order_id, exc)
+            return False
+        if any(str(r.get("order_id")) == order_id for r in frame_rows(frame)):
+            return True
+        self.foreign.add(order_id)
+        return False
+
     async def _apply_deal(self, deal: dict) -> None:
-        deal_id = str(deal.get("deal_id"))
-        if deal_id in self.deals:
+        deal_id, order_id = str(deal.get("deal_id")), str(deal.get("order_id"))
+        if deal_id in self.deals or order_id in self.foreign or str(
+                deal.get("trd_env") or self.settings.trd_env) != self.settings.trd_env:
             return
+        if order_id not in self.orders:
+            try:  # a deal of an order not seen yet: is it ours? learn its identity first
+                await self._refresh_orders(emit=True, order_id=order_id)
+            except CtpError as exc:  # the resync after a reconnect will bring it back
+                log.warning("cannot read order %s of deal %s: %s", order_id, deal_id, exc)
+                return
+            if order_id not in self.orders:
+                self.foreign.add(order_id)
+                return
         self.deals.add(deal_id)
-        if str(deal.get("order_id")) not in self.orders:
-            try:  # a deal of an order not seen yet: learn its identity first
-                await self._refresh_orders(emit=True, order_id=str(deal.get("order_id")))
-            except CtpError as exc:
-                log.warning("cannot read order %s of deal %s: %s", deal.get("order_id"),
-                            deal_id, exc)
         await self.provider.resolve([str(deal.get("code"))])
         self.sink.on_trade(self.account, self._ctp_trade(deal))
 

@@ -1,0 +1,1 @@
+"""Simulators: the embedded exchange and the protocol simulators built on it."""

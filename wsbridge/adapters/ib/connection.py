@@ -50,7 +50,11 @@ class Connection:
 
     async def start(self) -> None:
         """Try to connect once; keep trying in the background whatever the outcome."""
-        first: asyncio.Future = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        # ib-insync and eventkit ask the policy for "the" loop; under a loop factory
+        # (uvloop's runner) that is not the running one unless it is set.
+        asyncio.set_event_loop(loop)
+        first: asyncio.Future = loop.create_future()
         self._task = asyncio.ensure_future(self._run(first))
         await first
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -15,6 +16,10 @@ from wsbridge.adapters.ib.providers import Instrument, InstrumentProvider
 from wsbridge.protocol.errors import CtpError
 
 log = logging.getLogger("wsbridge.ib.data")
+
+
+def _quoted(price: float) -> bool:
+    return math.isfinite(price) and price > 0
 
 
 class MarketData:
@@ -71,6 +76,8 @@ class MarketData:
         now = datetime.now()
         day = now.strftime("%Y%m%d")
         for ticker in tickers:
+            if not any(_quoted(p) for p in (ticker.bid, ticker.ask, ticker.last)):
+                continue  # nothing a client could act on yet
             for instrument_id in self._by_ticker.get(id(ticker), ()):
                 instrument = self._subscribed.get(instrument_id)
                 if instrument is None:

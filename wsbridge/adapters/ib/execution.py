@@ -405,10 +405,13 @@ class Execution:
     async def _qry_account(self, login: Login, body: dict) -> list[dict]:
         ib = self.connection.require()
         day = _now().strftime("%Y%m%d")
-        commission = sum(f.commissionReport.commission for f in ib.fills()
+        values = ib.accountValues(self.account)
+        rates = accounts.exchange_rates(values, self.account)
+        commission = sum(f.commissionReport.commission
+                         * rates.get(f.commissionReport.currency, 1.0) for f in ib.fills()
                          if f.execution.acctNumber in ("", self.account)
                          and f.time.astimezone().strftime("%Y%m%d") == day)
-        return [accounts.account_to_ctp(ib.accountValues(self.account), self.account,
+        return [accounts.account_to_ctp(values, self.account,
                                         broker_id=self.settings.broker_id, trading_day=day,
                                         commission=commission)]
 

@@ -60,12 +60,24 @@ def tag_values(values: Iterable[Any], account: str) -> dict[str, float]:
     return out
 
 
+def exchange_rates(values: Iterable[Any], account: str) -> dict[str, float]:
+    """Currency -> value of one unit in the base currency (IB's ExchangeRate tags)."""
+    out = {}
+    for value in values:
+        if value.account == account and value.tag == "ExchangeRate" \
+                and value.currency not in ("", "BASE"):
+            number = _number(value.value)
+            if number:
+                out[value.currency] = number
+    return out
+
+
 def account_to_ctp(values: Iterable[Any], account: str, *, broker_id: str, trading_day: str,
                    commission: float = 0.0) -> dict:
     """A CThostFtdcTradingAccountField dict from IB account values.
 
-    ``commission`` is today's total from IB's commission reports (IB has no account tag
-    for it). PreBalance is PreviousDayEquityWithLoanValue when IB sends it, else what
+    ``commission`` is today's total from IB's commission reports in the base currency
+    (IB has no account tag for it; see :func:`exchange_rates`). PreBalance is PreviousDayEquityWithLoanValue when IB sends it, else what
     makes Balance = PreBalance + CloseProfit + PositionProfit - Commission hold.
     """
     values = list(values)

@@ -216,12 +216,18 @@ def test_fill_to_ctp_with_commission():
     trade = orders.fill_to_ctp(origin, _fill(1.25), ("AAPL", "NASDAQ"), broker_id="IB",
                                trading_day="20250304", local_time=NOW)
     assert (trade["TradeID"], trade["OrderSysID"], trade["OrderLocalID"]) == (
-        "0001.0002.01.01", "9001", "7")
+        "000100020101", "9001", "7")
     assert (trade["Direction"], trade["OffsetFlag"], trade["Price"], trade["Volume"]) == (
         "0", "0", 101.25, 10)
     assert (trade["TradeDate"], trade["TradeTime"]) == ("20250304", "10:30:15")
     assert (trade["Commission"], trade["CommissionCurrency"]) == (1.25, "USD")
     assert trade["OrderRef"] == "42" and trade["InvestorID"] == "DU1"
+
+
+def test_trade_ids_fit_ctp():
+    assert orders.trade_id("0000e0d5.6576c3f9.01.01") == "0000e0d56576c3f90101"
+    long = orders.trade_id("0000e0d5.6576c3f9.01.01.02.03")
+    assert len(long) == 20 and long == orders.trade_id("0000e0d5.6576c3f9.01.01.02.03")
 
 
 def test_fill_without_commission_report_yet():

@@ -279,8 +279,8 @@ class Execution:
         trade = tracked.trade
         tracked.error = ib_errors.ib_error(code, text)
         tracked.message = tracked.error.error_msg
-        if trade.orderStatus.status in ("Cancelled", "ApiCancelled", "Inactive"):
-            tracked.rejected = not tracked.accepted and trade.orderStatus.filled == 0
+        if not tracked.accepted and trade.orderStatus.filled == 0:
+            tracked.rejected = True  # TWS refused it before it ever worked
         self._push_order(tracked)
         self._resolve(self._insert_waiters, req_id, None)
 

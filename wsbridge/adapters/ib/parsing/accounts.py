@@ -77,8 +77,9 @@ def account_to_ctp(values: Iterable[Any], account: str, *, broker_id: str, tradi
     """A CThostFtdcTradingAccountField dict from IB account values.
 
     ``commission`` is today's total from IB's commission reports in the base currency
-    (IB has no account tag for it; see :func:`exchange_rates`). PreBalance is PreviousDayEquityWithLoanValue when IB sends it, else what
-    makes Balance = PreBalance + CloseProfit + PositionProfit - Commission hold.
+    (IB has no account tag for it; see :func:`exchange_rates`). PreBalance is
+    PreviousDayEquityWithLoanValue when IB sends it, else what makes
+    Balance = PreBalance + CloseProfit + PositionProfit - Commission hold.
     """
     values = list(values)
     tags = tag_values(values, account)

@@ -7,6 +7,7 @@ client (its InputOrder, FrontID, SessionID, insert time) is an :class:`OrderOrig
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass, fields
 from datetime import datetime
@@ -28,6 +29,8 @@ SPECULATION = "1"
 INSERT_SUBMITTED, CANCEL_SUBMITTED, ACCEPTED, INSERT_REJECTED = "0", "1", "3", "4"
 ALL_TRADED, PART_QUEUEING, PART_NOT_QUEUEING = "0", "1", "2"
 NO_TRADE_QUEUEING, NO_TRADE_NOT_QUEUEING, CANCELED, UNKNOWN = "3", "4", "5", "a"
+
+TRADE_ID_MAX = 20  # CTP's TThostFtdcTradeIDType holds 20 characters
 
 #: IB order states that can still be cancelled (ib-insync's ActiveStates plus Inactive).
 CANCELLABLE = frozenset({"PendingSubmit", "ApiPending", "PreSubmitted", "Submitted",
@@ -224,6 +227,18 @@ def order_to_ctp(origin: OrderOrigin, state: IbOrderState, *, broker_id: str, ac
     return catalog.filled("Order", values)
 
 
+def trade_id(exec_id: str) -> str:
+    """CTP's TradeID (20 characters at most) for an IB execId.
+
+    IB's execIds look like ``0000e0d5.6576c3f9.01.01``: without the dots they fit. A
+    longer one becomes a stable 20-character digest of it.
+    """
+    compact = exec_id.replace(".", "")
+    if len(compact) <= TRADE_ID_MAX:
+        return compact
+    return hashlib.blake2b(exec_id.encode(), digest_size=TRADE_ID_MAX // 2).hexdigest()
+
+
 def fill_to_ctp(origin: OrderOrigin | None, fill: Any, ids: tuple[str, str], *,
                 broker_id: str, trading_day: str, local_time: datetime) -> dict:
     """A CThostFtdcTradeField dict for an IB execution (RtnTrade / RspQryTrade row).
@@ -240,7 +255,7 @@ def fill_to_ctp(origin: OrderOrigin | None, fill: Any, ids: tuple[str, str], *,
         "InstrumentID": ids[0], "ExchangeID": ids[1],
         "OrderRef": origin.input.get("OrderRef", "") if origin else ex.orderRef,
         "UserID": origin.input.get("UserID", "") if origin else "",
-        "TradeID": ex.execId, "Direction": BUY if buy else SELL,
+        "TradeID": trade_id(ex.execId), "Direction": BUY if buy else SELL,
         "OrderSysID": str(ex.permId) if ex.permId else str(ex.orderId),
         "OrderLocalID": str(ex.orderId), "OffsetFlag": offset[:1],
         "HedgeFlag": SPECULATION, "Price": float(ex.price), "Volume": int(ex.shares),

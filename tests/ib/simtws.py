@@ -67,6 +67,11 @@ class SimTws:
         """Start again on the same port (after :meth:`kill`)."""
         return self.start(self.port)
 
+    def toggle_link(self) -> None:
+        """Drop, or restore, TWS's link to IB (SIGUSR1): clients see 1100, then 1101."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGUSR1)
+
     def log(self) -> str:
         return self.log_path.read_text() if self.log_path.exists() else ""
 

@@ -204,6 +204,22 @@ async def test_requests_ib_has_no_equivalent_for_are_404(td):
     assert reply["RspInfo"]["ErrorID"] == -404
 
 
+async def test_tws_losing_ib_is_front_disconnected_and_quotes_resume(stack, md, td):
+    await quote(md)
+    stack.tws.toggle_link()  # TWS: 1100 connectivity between IB and TWS lost
+    for client in (md, td):
+        down = await client.next_push("FrontDisconnected", timeout=WAIT)
+        assert down["RspInfo"]["ErrorID"] == 8 and "1100" in down["RspInfo"]["ErrorMsg"]
+    (reply,) = await td.call("ReqQryTradingAccount", {}, timeout=WAIT)
+    assert reply["RspInfo"]["ErrorID"] == 8
+    stack.tws.toggle_link()  # 1101: restored, market data lost: the bridge resubscribes
+    for client in (md, td):
+        await client.next_push("FrontConnected", timeout=WAIT)
+    tick = await md.next_push("RtnDepthMarketData", timeout=WAIT)
+    assert tick["DepthMarketData"]["InstrumentID"] == "AAPL"
+    assert await td.query("ReqQryTradingAccount")
+
+
 async def test_tws_restart_is_survived_without_client_action(tmp_path):
     stack = start_stack(tmp_path)
     try:

@@ -87,6 +87,7 @@ class Execution:
         ib.execDetailsEvent += self._on_execution
         ib.commissionReportEvent += self._on_commission
         ib.errorEvent += self._on_error
+        ib.disconnectedEvent += self._on_lost
 
     @property
     def account(self) -> str:
@@ -322,6 +323,12 @@ class Execution:
             broker_id=self.settings.broker_id, trading_day=_now().strftime("%Y%m%d"),
             local_time=when)
 
+    def _on_lost(self) -> None:
+        """TWS is gone: nobody waits for its answers; what happened shows on reconnect."""
+        for waiters in (self._insert_waiters, self._cancel_waiters):
+            for key in list(waiters):
+                self._resolve(waiters, key, None)
+
     async def on_ready(self, first: bool) -> None:
         """After a (re)connect: adopt TWS's orders; push what changed while away."""
         ib = self.connection.ib
@@ -336,6 +343,11 @@ class Execution:
                 self._push_order_silently(tracked)
             else:
                 self._push_order(tracked)
+        known = {id(trade) for trade in ib.trades()}
+        for tracked in {id(t): t for t in self._orders.values()}.values():
+            if id(tracked.trade) not in known and not tracked.rejected \
+                    and tracked.trade.orderStatus.status in ("PendingSubmit", "ApiPending"):
+                self._lost_in_transit(tracked)
         for fill in ib.fills():
             if fill.execution.execId in self._pushed_fills:
                 continue
@@ -343,8 +355,19 @@ class Execution:
                 self._pushed_fills.add(fill.execution.execId)
             else:
                 self._push_fill(fill)
-        for key in list(self._insert_waiters):  # orders TWS never saw: rejected by the loss
-            self._resolve(self._insert_waiters, key, None)
+
+    def _lost_in_transit(self, tracked: Tracked) -> None:
+        """An order TWS never acknowledged before the link dropped, and does not know now."""
+        tracked.rejected = True
+        tracked.error = CtpError(errors.FRONT_NOT_ACTIVE, "CTP:Front not active: the TWS "
+                                 "connection dropped before TWS acknowledged the order")
+        tracked.message = tracked.error.error_msg
+        self._push_order(tracked)
+        known = catalog.fields("InputOrder")
+        row = catalog.filled("InputOrder", {k: v for k, v in tracked.origin.input.items()
+                                            if k in known})
+        self.sink.on_push(self.account, "ErrRtnOrderInsert", "InputOrder", row,
+                          tracked.error.rsp_info())
 
     def _push_order_silently(self, tracked: Tracked) -> None:
         """Record the current state as seen without pushing (startup: it is history)."""

@@ -20,7 +20,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="wsbridge sim-tws",
         description="Speak the TWS API socket protocol (as TWS / IB Gateway do) on top of "
                     "the embedded sim exchange, so ib-insync and the ib back end run "
-                    "without an IB account.")
+                    "without an IB account. SIGUSR1 drops / restores TWS's link to IB "
+                    "(error 1100, then 1101).")
     parser.add_argument("--host", default="127.0.0.1", help="bind address (default %(default)s)")
     parser.add_argument("--port", type=int, default=7497,
                         help="API port; 0 picks a free one (default %(default)s, TWS paper)")
@@ -83,6 +84,8 @@ async def _serve(args: argparse.Namespace) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
+    if hasattr(signal, "SIGUSR1"):  # lose / regain the link to "IB", as TWS reports it
+        loop.add_signal_handler(signal.SIGUSR1, server.toggle_link)
     print(f"wsbridge sim-tws ready: {host}:{port} (account {args.account})", flush=True)
     try:
         await stop.wait()

@@ -95,6 +95,7 @@ class TwsServer:
         self._pulse: asyncio.Task | None = None
         self._last_account = 0.0
         self._notified: dict[int, str] = {}  # permId -> last status sent
+        self.link_up = True  # TWS's own link to "IB's servers" (see toggle_link)
 
     # --- life cycle ----------------------------------------------------------------------
 
@@ -115,6 +116,25 @@ class TwsServer:
             client.writer.close()
         if self._server is not None:
             await self._server.wait_closed()
+
+    def toggle_link(self) -> None:
+        """Lose or regain the link to IB's servers, as TWS reports it (1100, then 1101).
+
+        While it is down the market stands still; once back, market data subscriptions
+        are gone (1101: "data lost") and clients must request them again.
+        """
+        self.link_up = not self.link_up
+        if self.link_up:
+            code, text = 1101, ("Connectivity between IB and Trader Workstation has been "
+                                "restored - data lost.")
+        else:
+            code, text = 1100, "Connectivity between IB and Trader Workstation has been lost."
+        log.info("IB link %s", "restored" if self.link_up else "lost")
+        for client in self.clients.values():
+            if self.link_up:
+                client.watches.clear()
+            client.error(-1, code, text)
+        self._flush()
 
     # --- connections ---------------------------------------------------------------------
 
@@ -411,6 +431,8 @@ class TwsServer:
     async def _run_pulse(self) -> None:
         while True:
             await asyncio.sleep(self.tick_interval)
+            if not self.link_up:
+                continue
             try:
                 self.publish(self.broker.advance())
                 self._stream()

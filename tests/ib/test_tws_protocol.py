@@ -16,7 +16,7 @@ from ib_insync import ExecutionFilter, LimitOrder, MarketOrder, Stock
 from ib_insync.client import Client
 from ib_insync.decoder import Decoder
 
-from wsbridge.simulators.tws import protocol, responses
+from wsbridge.simulators.tws import accounts, protocol, responses
 from wsbridge.simulators.tws import requests as rq
 from wsbridge.simulators.tws.contracts import ContractDef, SecurityMaster, define
 from wsbridge.simulators.tws.records import SimExecution, SimOrder
@@ -306,3 +306,41 @@ def test_security_master_matches_like_tws():
     assert find(con_id=con_id) == ["AAPL"] and find(con_id=1) == []
     assert find(symbol="NOPE") == [] and find() == []
     assert master.by_instrument("00700").lot == 100
+
+
+# --- account views ------------------------------------------------------------------------
+
+
+def _money(currency: str, balance: float, pre: float, close: float, profit: float,
+           margin: float, available: float) -> dict:
+    return {"CurrencyID": currency, "Balance": balance, "PreBalance": pre,
+            "CloseProfit": close, "PositionProfit": profit, "CurrMargin": margin,
+            "Available": available}
+
+
+def test_account_values_per_currency_and_base():
+    master = SecurityMaster([AAPL, TENCENT])
+    rows = [
+        {"InstrumentID": "AAPL", "PosiDirection": "2", "Position": 10, "OpenCost": 1000.0,
+         "SettlementPrice": 102.0, "CloseProfit": 0.0},
+        {"InstrumentID": "00700", "PosiDirection": "2", "Position": 0, "OpenCost": 0.0,
+         "SettlementPrice": 480.0, "CloseProfit": 50.0},
+    ]
+    held = accounts.holdings(rows, master)
+    assert [(h.contract.symbol, h.size, h.avg_cost, h.market_value, h.unrealized)
+            for h in held] == [("AAPL", 10.0, 100.0, 1020.0, 20.0)]
+    assert len(accounts.holdings(rows, master, include_flat=True)) == 2
+    money = {"USD": _money("USD", 1000.0, 990.0, 0.0, 20.0, 1000.0, -10.0),
+             "HKD": _money("HKD", 10050.0, 10000.0, 50.0, 0.0, 0.0, 10050.0)}
+    values = {(tag, cur): v for tag, v, cur in
+              accounts.account_values("DU1", "USD", money, held)}
+    hkd = accounts.FX["HKD"]
+    assert values[("ExchangeRate", "HKD")] == hkd and values[("ExchangeRate", "BASE")] == 1.0
+    assert values[("NetLiquidation", "USD")] == pytest.approx(1000 + 10050 * hkd)
+    assert values[("RealizedPnL", "BASE")] == pytest.approx(50 * hkd)
+    assert values[("RealizedPnL", "HKD")] == 50.0
+    assert values[("PreviousDayEquityWithLoanValue", "USD")] == pytest.approx(
+        990 + 10000 * hkd)
+    assert values[("GrossPositionValue", "USD")] == pytest.approx(1020.0)
+    assert values[("TotalCashValue", "USD")] == pytest.approx(1000 - 1000 - 20)
+    assert values[("AccountCode", "")] == "DU1"

@@ -5,7 +5,8 @@
 
 Layout: config (the ``ib:`` section), connection (connect / reconnect / link status),
 providers (InstrumentID <-> qualified IB contract), data (md: reqMktData -> ticks),
-execution (td: orders, order events, queries), parsing/ (pure CTP <-> IB translation).
+execution (td: orders, order events -> pushes), queries (td queries), parsing/ (pure
+CTP <-> IB translation).
 See docs/ib.md for the mapping tables and the sim-tws simulator.
 """
 

@@ -11,9 +11,10 @@ from wsbridge.adapters.base import Adapter, Login, Reply, Request, Sink
 from wsbridge.adapters.ib import config
 from wsbridge.adapters.ib.connection import Connection
 from wsbridge.adapters.ib.data import MarketData
-from wsbridge.adapters.ib.execution import QUERIES, ClientSession, Execution
+from wsbridge.adapters.ib.execution import ClientSession, Execution
 from wsbridge.adapters.ib.parsing.contracts import ContractTable
 from wsbridge.adapters.ib.providers import InstrumentProvider
+from wsbridge.adapters.ib.queries import QUERIES, query
 from wsbridge.protocol import catalog, errors
 from wsbridge.protocol.errors import CtpError
 
@@ -94,7 +95,7 @@ class IbAdapter(Adapter):
             return await execution.insert(login, req)
         if req.msg_type == "ReqOrderAction":
             return await execution.cancel(login, req)
-        return await execution.query(login, req)
+        return await query(execution, login, req)
 
     async def subscribe(self, instrument_ids: list[str]) -> dict:
         return await self.market.subscribe(instrument_ids)

@@ -1,4 +1,4 @@
-"""Trading (td): orders and cancels, IB order events -> RtnOrder / RtnTrade, queries.
+"""Trading (td): orders and cancels, IB order events -> RtnOrder / RtnTrade.
 
 Order state is ib-insync's (its Trade objects follow TWS's orderStatus / openOrder /
 execDetails / commissionReport messages); this module adds the CTP side of each order
@@ -21,10 +21,8 @@ from wsbridge.adapters.base import Login, Reply, Request, Sink
 from wsbridge.adapters.ib.config import IbSettings
 from wsbridge.adapters.ib.connection import Connection
 from wsbridge.adapters.ib.data import MarketData
-from wsbridge.adapters.ib.parsing import accounts, orders
 from wsbridge.adapters.ib.parsing import errors as ib_errors
-from wsbridge.adapters.ib.parsing.contracts import EXCHANGES
-from wsbridge.adapters.ib.parsing.market import details_to_instrument
+from wsbridge.adapters.ib.parsing import orders
 from wsbridge.adapters.ib.providers import InstrumentProvider
 from wsbridge.adapters.ib.sdk import Order
 from wsbridge.protocol import catalog, errors
@@ -235,17 +233,25 @@ class Execution:
         return orders.IbOrderState(tracked.order_id, tracked.perm_id, status.status,
                                    filled, tracked.rejected, tracked.message)
 
-    def _push_order(self, tracked: Tracked) -> None:
+    def order_row(self, tracked: Tracked) -> dict:
+        """The CTP Order row of a tracked order, as of now."""
         now = _now()
-        row = orders.order_to_ctp(
+        return orders.order_to_ctp(
             tracked.origin, self._state(tracked), broker_id=self.settings.broker_id,
             account=self.account, trading_day=now.strftime("%Y%m%d"), now=now,
             currency=getattr(tracked.trade.contract, "currency", ""))
-        visible = (row["OrderSubmitStatus"], row["OrderStatus"], row["VolumeTraded"],
-                   row["OrderSysID"], row["StatusMsg"])
-        if visible == tracked.pushed:
+
+    def tracked_orders(self) -> list[Tracked]:
+        """Every order known (placed here, adopted from TWS), once each."""
+        return list({id(t): t for t in [*self._orders.values(),
+                                         *self._by_perm.values()]}.values())
+
+    def _push_order(self, tracked: Tracked) -> None:
+        """RtnOrder if what a CTP client sees of the order changed since the last one."""
+        row = self.order_row(tracked)
+        if _visible(row) == tracked.pushed:
             return
-        tracked.pushed = visible
+        tracked.pushed = _visible(row)
         self.sink.on_order(self.account, row)
 
     def _on_status(self, trade: Any) -> None:
@@ -311,9 +317,9 @@ class Execution:
         if exec_id in self._pushed_fills:
             return
         self._pushed_fills.add(exec_id)
-        self.sink.on_trade(self.account, self._trade_row(fill))
+        self.sink.on_trade(self.account, self.trade_row(fill))
 
-    def _trade_row(self, fill: Any) -> dict:
+    def trade_row(self, fill: Any) -> dict:
         ex = fill.execution
         tracked = self._by_perm.get(ex.permId) or (
             self._orders.get(ex.orderId) if ex.clientId == self.settings.client_id else None)
@@ -339,12 +345,11 @@ class Execution:
             if trade.orderStatus.status in ("PreSubmitted", "Submitted", "Filled"):
                 tracked.accepted = True
             if first:
-                tracked.pushed = ()
                 self._push_order_silently(tracked)
             else:
                 self._push_order(tracked)
         known = {id(trade) for trade in ib.trades()}
-        for tracked in {id(t): t for t in self._orders.values()}.values():
+        for tracked in self.tracked_orders():
             if id(tracked.trade) not in known and not tracked.rejected \
                     and tracked.trade.orderStatus.status in ("PendingSubmit", "ApiPending"):
                 self._lost_in_transit(tracked)
@@ -371,119 +376,10 @@ class Execution:
 
     def _push_order_silently(self, tracked: Tracked) -> None:
         """Record the current state as seen without pushing (startup: it is history)."""
-        row = orders.order_to_ctp(tracked.origin, self._state(tracked),
-                                  broker_id="", account="", trading_day="", now=_now())
-        tracked.pushed = (row["OrderSubmitStatus"], row["OrderStatus"], row["VolumeTraded"],
-                          row["OrderSysID"], row["StatusMsg"])
-
-    # --- queries -------------------------------------------------------------------------
-
-    async def query(self, login: Login, req: Request) -> Reply:
-        handler = QUERIES[req.msg_type]
-        return Reply(rows=await handler(self, login, req.body))
-
-    async def _qry_order(self, login: Login, body: dict) -> list[dict]:
-        self.connection.require()
-        now = _now()
-        rows = []
-        seen = set()
-        for tracked in [*self._orders.values(), *self._by_perm.values()]:
-            if id(tracked) in seen:
-                continue
-            seen.add(id(tracked))
-            row = orders.order_to_ctp(
-                tracked.origin, self._state(tracked), broker_id=self.settings.broker_id,
-                account=self.account, trading_day=now.strftime("%Y%m%d"), now=now,
-                currency=getattr(tracked.trade.contract, "currency", ""))
-            if _matches(row, body, ("InstrumentID", "ExchangeID", "OrderSysID")):
-                rows.append(row)
-        return rows
-
-    async def _qry_trade(self, login: Login, body: dict) -> list[dict]:
-        ib = self.connection.require()
-        rows = [self._trade_row(f) for f in ib.fills()
-                if f.execution.acctNumber in ("", self.account)]
-        return [r for r in rows if _matches(r, body, ("InstrumentID", "ExchangeID", "TradeID"))]
-
-    async def _qry_position(self, login: Login, body: dict) -> list[dict]:
-        ib = self.connection.require()
-        day = _now().strftime("%Y%m%d")
-        common = {"broker_id": self.settings.broker_id, "account": self.account,
-                  "trading_day": day}
-        rows: dict[int, dict | None] = {}
-        for item in ib.portfolio():
-            if item.account != self.account:
-                continue
-            rows[item.contract.conId] = accounts.position_to_ctp(
-                self.provider.ids_of(item.contract), item.position, item.averageCost,
-                market_price=item.marketPrice, unrealized=item.unrealizedPNL,
-                realized=item.realizedPNL, **common)
-        for pos in ib.positions(self.account):
-            if pos.contract.conId not in rows:
-                rows[pos.contract.conId] = accounts.position_to_ctp(
-                    self.provider.ids_of(pos.contract), pos.position, pos.avgCost, **common)
-        return [r for r in rows.values()
-                if r is not None and _matches(r, body, ("InstrumentID", "ExchangeID"))]
-
-    async def _qry_account(self, login: Login, body: dict) -> list[dict]:
-        ib = self.connection.require()
-        day = _now().strftime("%Y%m%d")
-        values = ib.accountValues(self.account)
-        rates = accounts.exchange_rates(values, self.account)
-        commission = sum(f.commissionReport.commission
-                         * rates.get(f.commissionReport.currency, 1.0) for f in ib.fills()
-                         if f.execution.acctNumber in ("", self.account)
-                         and f.time.astimezone().strftime("%Y%m%d") == day)
-        return [accounts.account_to_ctp(values, self.account,
-                                        broker_id=self.settings.broker_id, trading_day=day,
-                                        commission=commission)]
-
-    async def _qry_instrument(self, login: Login, body: dict) -> list[dict]:
-        instrument_id = body.get("InstrumentID", "").strip()
-        if instrument_id:
-            found = [await self.provider.resolve(instrument_id, body.get("ExchangeID", ""))]
-        else:
-            self.connection.require()
-            found = self.provider.known()
-        rows = [details_to_instrument(i.details, i.ids) for i in found]
-        return [r for r in rows if _matches(r, body, ("ExchangeID",))]
-
-    async def _qry_depth(self, login: Login, body: dict) -> list[dict]:
-        instrument_id = body.get("InstrumentID", "").strip()
-        if not instrument_id:
-            raise CtpError(errors.BAD_PARAMETER, detail="InstrumentID: required for IB")
-        return [await self.market.snapshot(instrument_id, body.get("ExchangeID", ""))]
-
-    async def _qry_investor(self, login: Login, body: dict) -> list[dict]:
-        return [catalog.filled("Investor", {
-            "InvestorID": self.account, "BrokerID": self.settings.broker_id,
-            "InvestorName": self.account, "IsActive": 1})]
-
-    async def _qry_exchange(self, login: Login, body: dict) -> list[dict]:
-        wanted = body.get("ExchangeID", "")
-        return [catalog.filled("Exchange", {"ExchangeID": name, "ExchangeName": name,
-                                            "ExchangeProperty": "0"})
-                for name in EXCHANGES if not wanted or wanted == name]
-
-    async def _confirm_settlement(self, login: Login, body: dict) -> list[dict]:
-        now = _now()  # IB has no settlement statement to confirm: acknowledge
-        return [catalog.filled("SettlementInfoConfirm", {
-            "BrokerID": self.settings.broker_id, "InvestorID": self.account,
-            "ConfirmDate": now.strftime("%Y%m%d"), "ConfirmTime": now.strftime("%H:%M:%S")})]
+        tracked.pushed = _visible(self.order_row(tracked))
 
 
-def _matches(row: dict, body: dict, keys: tuple[str, ...]) -> bool:
-    return all(not body.get(k) or row.get(k) == body[k] for k in keys)
-
-
-QUERIES = {
-    "ReqQryOrder": Execution._qry_order,
-    "ReqQryTrade": Execution._qry_trade,
-    "ReqQryInvestorPosition": Execution._qry_position,
-    "ReqQryTradingAccount": Execution._qry_account,
-    "ReqQryInstrument": Execution._qry_instrument,
-    "ReqQryDepthMarketData": Execution._qry_depth,
-    "ReqQryInvestor": Execution._qry_investor,
-    "ReqQryExchange": Execution._qry_exchange,
-    "ReqSettlementInfoConfirm": Execution._confirm_settlement,
-}
+def _visible(row: dict) -> tuple:
+    """What of an Order row a client acts on: a change is worth a RtnOrder."""
+    return (row["OrderSubmitStatus"], row["OrderStatus"], row["VolumeTraded"],
+            row["OrderSysID"], row["StatusMsg"])

@@ -3,8 +3,7 @@
 One IB account is one sim exchange account. An IB order becomes one CTP order (its
 OrderRef is the IB permId); the exchange's RtnOrder / RtnTrade events become IB order
 states and executions. Commissions are what the exchange charged (the change in its
-per-instrument totals); account values are the exchange's money per currency plus their
-``BASE`` aggregate at fixed exchange rates (:data:`FX`).
+per-instrument totals); account values are built in :mod:`.accounts`.
 """
 
 from __future__ import annotations
@@ -17,14 +16,12 @@ from datetime import datetime, timezone
 from wsbridge.protocol import errors
 from wsbridge.protocol.errors import CtpError
 from wsbridge.simulators.exchange import Exchange, OrderRejected
+from wsbridge.simulators.tws import accounts
+from wsbridge.simulators.tws.accounts import Holding
 from wsbridge.simulators.tws.contracts import ContractDef, SecurityMaster, define
 from wsbridge.simulators.tws.records import SimExecution, SimOrder
 from wsbridge.simulators.tws.requests import Executions, PlaceOrder
 from wsbridge.simulators.tws.store import Store
-
-#: Value of one unit of a currency in US dollars (the simulator's fixed rates).
-FX: dict[str, float] = {"USD": 1.0, "HKD": 0.128, "CNY": 0.138, "CNH": 0.138, "EUR": 1.08,
-                        "GBP": 1.27, "JPY": 0.0067}
 
 # CTP enums the broker writes (CThostFtdc*Type).
 _BUY, _SELL, _OPEN, _CLOSE, _CLOSE_TODAY = "0", "1", "0", "1", "3"
@@ -47,19 +44,6 @@ class Updates:
 
     orders: list[SimOrder] = field(default_factory=list)
     executions: list[SimExecution] = field(default_factory=list)
-
-
-@dataclass(frozen=True, slots=True)
-class Holding:
-    """A net position as TWS reports it (position and portfolio messages)."""
-
-    contract: ContractDef
-    size: float
-    avg_cost: float
-    market_price: float
-    market_value: float
-    unrealized: float
-    realized: float
 
 
 def _utc_stamp(epoch: float) -> str:
@@ -385,31 +369,11 @@ class Broker:
 
     def holdings(self, include_flat: bool = False) -> list[Holding]:
         """Net positions per contract, marked to the exchange's last price."""
-        rows: dict[str, list[dict]] = {}
-        for row in self.exchange.query(self.session, "ReqQryInvestorPosition", {}):
-            rows.setdefault(row["InstrumentID"], []).append(row)
-        out = []
-        for iid, group in rows.items():
-            contract = self.master.by_instrument(iid)
-            if contract is None:
-                continue
-            long = [r for r in group if r["PosiDirection"] == "2"]
-            short = [r for r in group if r["PosiDirection"] == "3"]
-            size = sum(r["Position"] for r in long) - sum(r["Position"] for r in short)
-            if not size and not include_flat:
-                continue
-            side = long if size >= 0 else short
-            volume = sum(r["Position"] for r in side)
-            avg = sum(r["OpenCost"] for r in side) / volume if volume else 0.0
-            price = group[0]["SettlementPrice"]
-            mult = float(contract.multiplier or 1)
-            value = size * price * mult
-            out.append(Holding(contract, float(size), avg, price, value, value - size * avg,
-                               sum(r["CloseProfit"] for r in group)))
-        return out
+        rows = self.exchange.query(self.session, "ReqQryInvestorPosition", {})
+        return accounts.holdings(rows, self.master, include_flat)
 
     def money(self) -> dict[str, dict]:
-        """The exchange's TradingAccount row per currency the account holds."""
+        """The exchange's TradingAccount row per currency it lists instruments in."""
         currencies = sorted({i.spec.currency for i in self.exchange.instruments.values()})
         out = {}
         for currency in currencies:
@@ -421,48 +385,8 @@ class Broker:
 
     def account_values(self) -> list[tuple[str, float | str, str]]:
         """(tag, value, currency) as reqAccountUpdates reports them."""
-        money = self.money()
-        held = self.holdings()
-        base_rate = FX.get(self.base, 1.0)
-        values: list[tuple[str, float | str, str]] = [
-            ("AccountCode", self.account, ""), ("AccountType", "INDIVIDUAL", ""),
-            ("AccountReady", "true", ""), ("Currency", self.base, self.base)]
-        total: dict[str, float] = {}
-        for currency, m in money.items():
-            rate = FX.get(currency, 1.0) / base_rate
-            gross = sum(abs(h.market_value) for h in held if h.contract.currency == currency)
-            cash = m["Balance"] - m["CurrMargin"] - m["PositionProfit"]
-            per = {"CashBalance": cash, "TotalCashValue": cash,
-                   "NetLiquidationByCurrency": m["Balance"], "RealizedPnL": m["CloseProfit"],
-                   "UnrealizedPnL": m["PositionProfit"], "ExchangeRate": rate}
-            values += [(tag, round(v, 6), currency) for tag, v in per.items()]
-            for key, v in (("NetLiquidation", m["Balance"]), ("AvailableFunds", m["Available"]),
-                           ("InitMarginReq", m["CurrMargin"]),
-                           ("PreviousDayEquityWithLoanValue", m["PreBalance"]),
-                           ("GrossPositionValue", gross), *per.items()):
-                if key != "ExchangeRate":
-                    total[key] = total.get(key, 0.0) + v * rate
-        values += [(tag, round(total.get(tag, 0.0), 6), "BASE")
-                   for tag in ("CashBalance", "TotalCashValue", "NetLiquidationByCurrency",
-                               "RealizedPnL", "UnrealizedPnL")]
-        values.append(("ExchangeRate", 1.0, "BASE"))
-        account_level = {
-            "NetLiquidation": total.get("NetLiquidation", 0.0),
-            "EquityWithLoanValue": total.get("NetLiquidation", 0.0),
-            "AvailableFunds": total.get("AvailableFunds", 0.0),
-            "ExcessLiquidity": total.get("AvailableFunds", 0.0),
-            "BuyingPower": total.get("AvailableFunds", 0.0),
-            "FullAvailableFunds": total.get("AvailableFunds", 0.0),
-            "FullExcessLiquidity": total.get("AvailableFunds", 0.0),
-            "InitMarginReq": total.get("InitMarginReq", 0.0),
-            "MaintMarginReq": total.get("InitMarginReq", 0.0),
-            "FullInitMarginReq": total.get("InitMarginReq", 0.0),
-            "FullMaintMarginReq": total.get("InitMarginReq", 0.0),
-            "PreviousDayEquityWithLoanValue": total.get("PreviousDayEquityWithLoanValue", 0.0),
-            "GrossPositionValue": total.get("GrossPositionValue", 0.0),
-        }
-        values += [(tag, round(v, 6), self.base) for tag, v in account_level.items()]
-        return values
+        return accounts.account_values(self.account, self.base, self.money(),
+                                       self.holdings())
 
     def contract(self, con_id: int) -> ContractDef | None:
         return self.master.by_con_id(con_id)

@@ -1,1 +1,5 @@
-"""Simulators: the embedded exchange and the protocol simulators built on it."""
+"""Simulators: the embedded exchange, and (later) protocol simulators built on it (tws: sim-tws for ib-insync).
+
+:mod:`wsbridge.simulators.exchange` is a small exchange that speaks CTP field dicts; the
+``sim`` back end serves it directly, and the TWS / OpenD protocol simulators translate to it.
+"""

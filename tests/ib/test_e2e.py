@@ -199,6 +199,25 @@ async def test_rejections_carry_ctp_error_ids_and_ib_text(md, td):
     assert "EQUITY WITH LOAN" in last["StatusMsg"]
 
 
+async def test_queries_ib_answers(md, td):
+    (aapl,) = await td.query("ReqQryInstrument", {"InstrumentID": "AAPL"})
+    assert (aapl["ExchangeID"], aapl["ProductClass"], aapl["PriceTick"]) == (
+        "NASDAQ", "4", 0.01)
+    (hk,) = await td.query("ReqQryInstrument", {"InstrumentID": "00700"})
+    assert (hk["ExchangeID"], hk["MinLimitOrderVolume"], hk["InstrumentName"]) == (
+        "HKEX", 100, "腾讯控股")
+    known = {i["InstrumentID"] for i in await td.query("ReqQryInstrument")}
+    assert {"AAPL", "00700"} <= known
+    (depth,) = await td.query("ReqQryDepthMarketData", {"InstrumentID": "AAPL"})
+    assert depth["InstrumentID"] == "AAPL" and depth["AskPrice1"] > depth["BidPrice1"] > 0
+    exchanges = {e["ExchangeID"] for e in await td.query("ReqQryExchange")}
+    assert {"NASDAQ", "HKEX"} <= exchanges
+    (confirm,) = await td.query("ReqSettlementInfoConfirm", {})
+    assert confirm["InvestorID"] == ACCOUNT and confirm["ConfirmDate"]
+    (reply,) = await td.call("ReqQryInstrument", {"InstrumentID": "NOPE"})
+    assert reply["RspInfo"]["ErrorID"] == 16
+
+
 async def test_requests_ib_has_no_equivalent_for_are_404(td):
     (reply,) = await td.call("ReqQryInvestorPositionDetail", {})
     assert reply["RspInfo"]["ErrorID"] == -404

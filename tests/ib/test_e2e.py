@@ -279,3 +279,35 @@ async def test_tws_restart_is_survived_without_client_action(tmp_path):
         stop_stack(stack)
 
 
+
+
+async def test_a_cancel_tws_refuses_is_err_rtn_order_action(tmp_path):
+    # A TWS that lost its state (no journal) no longer knows an order the bridge saw rest.
+    tws = SimTws(tmp_path, journal=False).start()
+    td_server = ServerProcess("td", ib_config("td", tws.port), tmp_path).start()
+    try:
+        td = await Client.connect(td_server.url)
+        await td.login(USER, PASSWORD)
+        (depth,) = await td.query("ReqQryDepthMarketData", {"InstrumentID": "AAPL"})
+        body = order("AAPL", "0", depth["BidPrice1"] * 0.9, 2)
+        await td.send("ReqOrderInsert", body)
+        resting = await td.next_push("RtnOrder", timeout=WAIT, where=lambda m: (
+            mine(body["OrderRef"])(m) and m["Order"]["OrderStatus"] == "3"))
+        sys_id = resting["Order"]["OrderSysID"]
+        tws.kill()
+        await td.next_push("FrontDisconnected", timeout=WAIT)
+        tws.restart()
+        await td.next_push("FrontConnected", timeout=WAIT)
+        (reply,) = await td.call("ReqOrderAction", {"OrderSysID": sys_id, "ActionFlag": "0"},
+                                 timeout=WAIT)
+        assert reply["MsgType"] == "RspOrderAction"
+        assert reply["RspInfo"]["ErrorID"] == 25 and "IB 10147" in reply["RspInfo"]["ErrorMsg"]
+        pushed = await td.next_push("ErrRtnOrderAction", timeout=WAIT)
+        action = pushed["OrderAction"]
+        assert (action["OrderSysID"], action["OrderRef"], action["OrderActionStatus"]) == (
+            sys_id, body["OrderRef"], "c")
+        assert pushed["RspInfo"]["ErrorID"] == 25
+        await td.close()
+    finally:
+        td_server.terminate()
+        tws.terminate()

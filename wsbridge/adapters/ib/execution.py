@@ -169,8 +169,13 @@ class Execution:
             self._cancel_waiters.pop(tracked.order_id, None)
         if error is not None:
             row = self._action_row(tracked, body, login)
-            self.sink.on_push(self.account, "ErrRtnOrderAction", "OrderAction",
-                              catalog.filled("OrderAction", row), error.rsp_info())
+            now = _now()
+            pushed = catalog.filled("OrderAction", {
+                **row, "OrderActionStatus": "c", "StatusMsg": error.error_msg,  # c: rejected
+                "ActionDate": now.strftime("%Y%m%d"), "ActionTime": now.strftime("%H:%M:%S"),
+                "OrderLocalID": str(tracked.order_id)})
+            self.sink.on_push(self.account, "ErrRtnOrderAction", "OrderAction", pushed,
+                              error.rsp_info())
             return Reply(rows=[row], error=error)
         return Reply(silent=True)
 

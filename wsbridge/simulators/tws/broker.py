@@ -27,7 +27,6 @@ from wsbridge.simulators.tws.store import Store
 _BUY, _SELL, _OPEN, _CLOSE, _CLOSE_TODAY = "0", "1", "0", "1", "3"
 _STATUS = {"0": "Filled", "1": "Submitted", "3": "Submitted", "a": "PreSubmitted",
            "2": "Cancelled", "4": "Cancelled", "5": "Cancelled"}
-FIRST_PERM_ID = 1_000_001
 
 
 class TwsError(Exception):
@@ -144,7 +143,9 @@ class Broker:
         return int(self.store.meta(f"next_id:{client_id}", "1"))
 
     def _new_perm_id(self) -> int:
-        perm = int(self.store.meta("next_perm", str(FIRST_PERM_ID)))
+        """TWS never reuses a permId: a fresh store starts from the clock, not from 1."""
+        first = int(self._clock()) % 10_000_000 * 100 + 1
+        perm = int(self.store.meta("next_perm", str(first)))
         self.store.set_meta("next_perm", str(perm + 1))
         return perm
 

@@ -13,71 +13,21 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
 from wsbridge.simulators.tws import protocol, responses
 from wsbridge.simulators.tws import requests as rq
 from wsbridge.simulators.tws.broker import Broker, TwsError, Updates
+from wsbridge.simulators.tws.clients import ApiClient, Watch
 from wsbridge.simulators.tws.contracts import ContractDef
 from wsbridge.simulators.tws.protocol import In, ProtocolViolation
 
 log = logging.getLogger("wsbridge.sim_tws")
 
-# Live tick ids and their delayed twins (reqMarketDataType 3 / 4).
-_DELAYED = {1: 66, 2: 67, 4: 68, 6: 72, 7: 73, 9: 75, 14: 76, 8: 74}
 FARM_NOTICES = ((2104, "Market data farm connection is OK:simfarm"),
                 (2106, "HMDS data farm connection is OK:simhmds"),
                 (2158, "Sec-def data farm connection is OK:simsecdef"))
-MAX_BUFFERED = 16 * 1024 * 1024  # a client this far behind is disconnected
-
-
-@dataclass(slots=True)
-class Watch:
-    """One market data request: what was last sent, to send only changes."""
-
-    contract: ContractDef
-    sent: dict[int, tuple] = field(default_factory=dict)
-    volume: float = 0.0
-
-
-class ApiClient:
-    """One connected API client."""
-
-    def __init__(self, writer: asyncio.StreamWriter) -> None:
-        self.writer = writer
-        self.peer = writer.get_extra_info("peername")
-        self.version = 0
-        self.client_id: int | None = None
-        self.data_type = 1
-        self.watches: dict[int, Watch] = {}
-        self.account_updates = False
-        self.account_multi: set[int] = set()
-        self.positions = False
-        self.summaries: dict[int, set[str]] = {}
-        self.sent_values: dict[tuple[str, str], Any] = {}
-        self.sent_multi: dict[tuple[int, str, str], Any] = {}
-        self.sent_summary: dict[tuple[int, str], Any] = {}
-        self.sent_portfolio: dict[int, tuple] = {}
-        self.sent_positions: dict[int, tuple] = {}
-        self._out: list[bytes] = []
-
-    def send(self, fields: list[Any]) -> None:
-        """Queue one message; :meth:`flush` writes a burst as one packet, as TWS does."""
-        self._out.append(protocol.frame(fields))
-
-    def flush(self) -> None:
-        out, self._out = self._out, []
-        if not out or self.writer.is_closing():
-            return
-        self.writer.write(b"".join(out))
-        if self.writer.transport.get_write_buffer_size() > MAX_BUFFERED:
-            log.warning("client %s is not reading; disconnecting it", self.client_id)
-            self.writer.transport.abort()
-
-    def error(self, req_id: int, code: int, text: str) -> None:
-        self.send(responses.error(req_id, code, text))
 
 
 class TwsServer:
@@ -221,7 +171,7 @@ class TwsServer:
         client.send(responses.market_data_type(req.req_id, client.data_type))
         client.send(responses.tick_req_params(req.req_id, contract.min_tick))
         watch = Watch(contract)
-        self._ticks(client, req.req_id, watch)
+        client.send_ticks(req.req_id, watch, self.broker.depth(contract))
         if req.snapshot:
             client.send(responses.tick_snapshot_end(req.req_id))
         else:
@@ -274,14 +224,14 @@ class TwsServer:
         if client.account_updates:
             client.sent_values.clear()
             client.sent_portfolio.clear()
-            self._send_account(client, self.broker.account_values(),
+            client.send_account(self.broker.account, self.broker.account_values(),
                                self.broker.holdings(include_flat=True))
             client.send(responses.account_download_end(self.broker.account))
 
     def _account_multi(self, client: ApiClient, req: rq.AccountUpdatesMulti) -> None:
         if req.account in ("", self.broker.account):
             client.account_multi.add(req.req_id)
-            self._send_multi(client, req.req_id, self.broker.account_values())
+            client.send_multi(self.broker.account, req.req_id, self.broker.account_values())
         client.send(responses.account_update_multi_end(req.req_id))
 
     def _cancel_multi(self, client: ApiClient, req: rq.Request) -> None:
@@ -289,7 +239,8 @@ class TwsServer:
 
     def _account_summary(self, client: ApiClient, req: rq.AccountSummary) -> None:
         client.summaries[req.req_id] = {t for t in req.tags.split(",") if t}
-        self._send_summary(client, req.req_id, self.broker.account_values())
+        client.send_summary(self.broker.account, self.broker.base, req.req_id,
+                            self.broker.account_values())
         client.send(responses.account_summary_end(req.req_id))
 
     def _cancel_summary(self, client: ApiClient, req: rq.Request) -> None:
@@ -298,7 +249,7 @@ class TwsServer:
     def _positions(self, client: ApiClient, req: rq.Request) -> None:
         client.positions = True
         client.sent_positions.clear()
-        self._send_positions(client, self.broker.holdings())
+        client.send_positions(self.broker.account, self.broker.holdings())
         client.send(responses.position_end())
 
     def _cancel_positions(self, client: ApiClient, req: rq.Request) -> None:
@@ -341,75 +292,10 @@ class TwsServer:
         if updates.executions:
             self._refresh_accounts()
 
-    def _ticks(self, client: ApiClient, req_id: int, watch: Watch) -> None:
-        depth = self.broker.depth(watch.contract)
-        volume = float(depth["Volume"])
-        last_size = volume - watch.volume if watch.volume and volume > watch.volume else None
-        watch.volume = volume
-        prices = {1: (depth["BidPrice1"], depth["BidVolume1"]),
-                  2: (depth["AskPrice1"], depth["AskVolume1"]),
-                  4: (depth["LastPrice"], last_size), 6: (depth["HighestPrice"], None),
-                  7: (depth["LowestPrice"], None), 9: (depth["PreClosePrice"], None),
-                  14: (depth["OpenPrice"], None)}
-        delayed = client.data_type in (3, 4)
-        for tick, (price, size) in prices.items():
-            if not price or watch.sent.get(tick) == (price, size):
-                continue
-            watch.sent[tick] = (price, size)
-            client.send(responses.tick_price(req_id, _DELAYED[tick] if delayed else tick,
-                                             price, size))
-        if watch.sent.get(8) != (volume,):
-            watch.sent[8] = (volume,)
-            client.send(responses.tick_size(req_id, 74 if delayed else 8, volume))
-
     def _stream(self) -> None:
         for client in list(self.clients.values()):
             for req_id, watch in list(client.watches.items()):
-                self._ticks(client, req_id, watch)
-
-    def _send_account(self, client: ApiClient, values: list, holdings: list) -> None:
-        account = self.broker.account
-        for tag, value, currency in values:
-            if client.sent_values.get((tag, currency)) != value:
-                client.sent_values[(tag, currency)] = value
-                client.send(responses.account_value(tag, value, currency, account))
-        for h in holdings:
-            state = (h.size, h.market_price, h.avg_cost, h.realized)
-            if client.sent_portfolio.get(h.contract.con_id) == state or (
-                    not h.size and h.contract.con_id not in client.sent_portfolio):
-                continue
-            client.sent_portfolio[h.contract.con_id] = state
-            client.send(responses.portfolio_value(h.contract, h.size, h.market_price,
-                                                  h.market_value, h.avg_cost, h.unrealized,
-                                                  h.realized, account))
-        client.send(responses.account_time(datetime.now().strftime("%H:%M")))
-
-    def _send_multi(self, client: ApiClient, req_id: int, values: list) -> None:
-        for tag, value, currency in values:
-            if client.sent_multi.get((req_id, tag, currency)) != value:
-                client.sent_multi[(req_id, tag, currency)] = value
-                client.send(responses.account_update_multi(req_id, self.broker.account, tag,
-                                                           value, currency))
-
-    def _send_summary(self, client: ApiClient, req_id: int, values: list) -> None:
-        tags = client.summaries.get(req_id, set())
-        base = self.broker.base
-        for tag, value, currency in values:
-            if currency in (base, "") and (tag in tags or "All" in tags) \
-                    and client.sent_summary.get((req_id, tag)) != value:
-                client.sent_summary[(req_id, tag)] = value
-                client.send(responses.account_summary(req_id, self.broker.account, tag, value,
-                                                      currency))
-
-    def _send_positions(self, client: ApiClient, holdings: list) -> None:
-        for h in holdings:
-            state = (h.size, h.avg_cost)
-            if client.sent_positions.get(h.contract.con_id) == state or (
-                    not h.size and h.contract.con_id not in client.sent_positions):
-                continue
-            client.sent_positions[h.contract.con_id] = state
-            client.send(responses.position(self.broker.account, h.contract, h.size,
-                                           h.avg_cost))
+                client.send_ticks(req_id, watch, self.broker.depth(watch.contract))
 
     def _refresh_accounts(self) -> None:
         watchers = [c for c in self.clients.values()
@@ -420,13 +306,13 @@ class TwsServer:
         holdings = self.broker.holdings(include_flat=True)
         for client in watchers:
             if client.account_updates:
-                self._send_account(client, values, holdings)
+                client.send_account(self.broker.account, values, holdings)
             for req_id in client.account_multi:
-                self._send_multi(client, req_id, values)
+                client.send_multi(self.broker.account, req_id, values)
             for req_id in client.summaries:
-                self._send_summary(client, req_id, values)
+                client.send_summary(self.broker.account, self.broker.base, req_id, values)
             if client.positions:
-                self._send_positions(client, holdings)
+                client.send_positions(self.broker.account, holdings)
 
     async def _run_pulse(self) -> None:
         while True:

@@ -8,7 +8,7 @@ import math
 from collections.abc import Callable
 
 import pytest
-from ib_insync import IB, LimitOrder, MarketOrder, RequestError, Stock
+from ib_insync import IB, Contract, LimitOrder, MarketOrder, RequestError, Stock
 
 from tests.ib.simtws import ACCOUNT, SimTws
 
@@ -122,6 +122,26 @@ async def test_market_order_fills(ib):
     trade = ib.placeOrder(contract, MarketOrder("BUY", 3))
     await until(lambda: trade.orderStatus.status == "Filled")
     assert trade.orderStatus.avgFillPrice > 0
+
+
+async def test_futures_open_and_close_today(ib):
+    listed = await ib.reqContractDetailsAsync(Contract(secType="FUT", symbol="rb",
+                                                       exchange="SHFE"))
+    assert listed and all(d.contract.currency == "CNY" and d.contract.multiplier == "10"
+                          for d in listed)
+    contract = listed[0].contract
+    ticker = await quote(ib, contract)
+    bought = ib.placeOrder(contract, LimitOrder("BUY", 2, ticker.ask + 5))
+    await until(lambda: bought.orderStatus.status == "Filled")
+    await until(lambda: any(p.contract.conId == contract.conId and p.position == 2
+                            for p in ib.positions()))
+    sold = ib.placeOrder(contract, LimitOrder("SELL", 2, ticker.bid - 5))  # closes today's
+    await until(lambda: sold.orderStatus.status == "Filled")
+    await until(lambda: not any(p.contract.conId == contract.conId for p in ib.positions()))
+    flip = ib.placeOrder(contract, LimitOrder("SELL", 1, ticker.bid - 5))  # opens a short
+    await until(lambda: flip.orderStatus.status == "Filled")
+    await until(lambda: any(p.contract.conId == contract.conId and p.position == -1
+                            for p in ib.positions()))
 
 
 async def test_resting_order_is_cancelled(ib):

@@ -99,7 +99,9 @@ function log(kind, channel, text) {
   while (list.childElementCount > LOG_LIMIT) list.lastElementChild.remove();
   if (kind === "error") {
     state.errors += 1;
-    $('[data-count="errors"]').textContent = String(state.errors);
+    const count = $('[data-count="errors"]');
+    count.textContent = String(state.errors);
+    count.classList.add("alert");
   }
 }
 
@@ -266,6 +268,7 @@ function resetTables() {
   renderAccount();
   renderCounts();
   showChart();
+  renderDepth();
 }
 
 // --- instruments and the market board ---------------------------------------------------------
@@ -421,7 +424,14 @@ function onTick(depth) {
     quote.history.push({ time: depth.UpdateTime ?? "", price: depth.LastPrice });
     if (quote.history.length > HISTORY) quote.history.splice(0, quote.history.length - HISTORY);
   }
-  if (state.selected === depth.InstrumentID) chart.redraw();
+  if (state.selected === depth.InstrumentID) {
+    chart.redraw();
+    renderDepth();
+    if (!previous && $("#order-instrument").value === depth.InstrumentID
+        && !$("#order-price").value) {
+      fillTicket(depth.InstrumentID, depth.LastPrice, null); // its first tick: a price
+    }
+  }
   if ([...state.positions.values()].some((p) => p.InstrumentID === depth.InstrumentID)) {
     soon("positions-render", renderPositions, 0);
   }
@@ -442,6 +452,45 @@ function select(id) {
   for (const [key, quote] of state.quotes) quote.tr.classList.toggle("selected", key === id);
   if (id) fillTicket(id, undefined, null);
   showChart();
+  renderDepth();
+}
+
+/** The selected instrument's five-level book: asks above, bids below; a click fills the ticket. */
+function renderDepth() {
+  const id = state.selected;
+  const depth = state.quotes.get(id)?.depth;
+  const decimals = decimalsOf(id);
+  $("#depth-id").textContent = id;
+  // [side, level, the direction that takes it: an ask is bought, a bid sold]
+  const levels = [5, 4, 3, 2, 1].map((n) => ["Ask", n, "0"])
+    .concat([1, 2, 3, 4, 5].map((n) => ["Bid", n, "1"]));
+  const body = $("#depth tbody");
+  if (body.rows.length !== levels.length) {
+    body.replaceChildren(...levels.map(([side, n, direction]) => {
+      const tr = document.createElement("tr");
+      tr.className = side.toLowerCase();
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "link quote";
+      button.addEventListener("click", () => fillTicket(state.selected,
+        state.quotes.get(state.selected)?.depth?.[`${side}Price${n}`], direction));
+      tr.append(Object.assign(document.createElement("td"), { textContent: `${side} ${n}` }),
+        document.createElement("td"), document.createElement("td"));
+      tr.cells[1].append(button);
+      return tr;
+    }));
+  }
+  levels.forEach(([side, n], i) => {
+    const row = body.rows[i];
+    const price = depth?.[`${side}Price${n}`];
+    const volume = depth?.[`${side}Volume${n}`];
+    const button = row.cells[1].firstChild;
+    const text = ctp.formatPrice(price, decimals);
+    if (button.textContent !== text) button.textContent = text;
+    button.disabled = !ctp.validPrice(price);
+    button.setAttribute("aria-label", `${side} ${n} ${text}: use price`);
+    row.cells[2].textContent = ctp.validPrice(price) ? ctp.formatInt(volume) : "";
+  });
 }
 
 function showChart() {

@@ -53,10 +53,9 @@ export class PriceChart {
     const prices = points.map((p) => p.price);
     let low = Math.min(...prices);
     let high = Math.max(...prices);
-    if (high === low) {
-      high += 1;
-      low -= 1;
-    }
+    const pad = high === low ? Math.max(Math.abs(high) * 0.001, 1) : (high - low) * 0.08;
+    high += pad;
+    low -= pad;
     const left = 6;
     const right = width - 64;
     const top = 8;
@@ -67,13 +66,16 @@ export class PriceChart {
     ctx.strokeStyle = color("--grid");
     ctx.fillStyle = color("--muted");
     ctx.lineWidth = 1;
+    const labels = new Set();
     for (const price of [high, (high + low) / 2, low]) {
       const yy = Math.round(y(price)) + 0.5;
       ctx.beginPath();
       ctx.moveTo(left, yy);
       ctx.lineTo(right, yy);
       ctx.stroke();
-      ctx.fillText(price.toFixed(this.decimals), right + 6, yy + 4);
+      const label = price.toFixed(this.decimals);
+      if (!labels.has(label)) ctx.fillText(label, right + 6, yy + 4);
+      labels.add(label);
     }
     ctx.fillText(points[0].time, left, height - 3);
     const lastTime = points[points.length - 1].time;

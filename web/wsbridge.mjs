@@ -238,13 +238,22 @@ export class Connection {
     this._ws = ws;
     ws.onopen = () => this._onOpen(ws);
     ws.onmessage = (event) => this._onMessage(event.data);
-    ws.onclose = (event) => {
-      if (this._ws !== ws) return;
+    const gone = (why) => {
+      if (this._ws !== ws) return; // already handled (close after error, or replaced)
       this._ws = null;
-      const why = event.reason || `code ${event.code}`;
       this._dropped(new ConnectionError(`connection closed (${why})`, "closed"));
     };
-    ws.onerror = () => {}; // always followed by close, which carries what is known
+    ws.onclose = (event) => gone(event.reason || `code ${event.code}`);
+    // Browsers follow an error with close; Node 20's WebSocket may not when connecting.
+    ws.onerror = () => {
+      if (ws.readyState === 1) return; // an open socket reports the end with close
+      gone("cannot connect");
+      try {
+        ws.close();
+      } catch {
+        // already failed
+      }
+    };
   }
 
   async _onOpen(ws) {

@@ -15,7 +15,7 @@ from tests.web.conftest import td_config
 
 SCRIPT = Path(__file__).with_name("node_client.mjs")
 NODE = shutil.which("node")
-RUN_TIMEOUT = 240  # seconds: a stuck run is killed, failing the test instead of hanging it
+RUN_TIMEOUT = 180  # seconds: a stuck run is killed, failing the test instead of hanging it
 
 pytestmark = pytest.mark.skipif(NODE is None, reason="node is not installed")
 

@@ -12,6 +12,7 @@ import asyncio
 import os
 import re
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -104,7 +105,9 @@ def server_account(td_url: str, user: str) -> dict:
             (row,) = await client.query("ReqQryTradingAccount", {})
             return row
 
-    return asyncio.run(query())
+    # Playwright's sync API runs an event loop in this thread: use another one.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, query()).result()
 
 
 def money(value: float) -> str:

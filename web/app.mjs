@@ -28,7 +28,7 @@ const state = {
   orders: new Map(), // orderKey -> Order
   positions: new Map(), // InstrumentID:PosiDirection -> merged position
   account: null,
-  tickets: new Map(), // OrderRef of this session -> {requestId, text}
+  tickets: new Map(), // orderKey of orders sent from this page -> {requestId, text}
   rows: new Map(), // RequestID -> rows seen, for the log
   errors: 0,
   timers: new Map(),
@@ -585,8 +585,14 @@ function sendOrder(event) {
     return;
   }
   const text = describe(t);
-  state.tickets.set(orderRef, { requestId, text });
+  state.tickets.set(ticketKey(orderRef), { requestId, text });
   message(`Sent: ${text} (${t.type}; OrderRef ${orderRef}, RequestID ${requestId})`, "pending");
+}
+
+/** Orders this page sent, by the key CTP gives them (this login's FrontID and SessionID). */
+function ticketKey(orderRef) {
+  const session = state.td?.session ?? {};
+  return ctp.orderKey({ FrontID: session.FrontID, SessionID: session.SessionID, OrderRef: orderRef });
 }
 
 function message(text, kind) {
@@ -622,18 +628,26 @@ async function onTradingLogin(relogin) {
   }
 }
 
+/**
+ * Re-query orders, trades, positions and the account. Each answer replaces its table the
+ * moment it arrives: pushes before it are in it (one socket keeps order), pushes after
+ * it are applied on top.
+ */
 async function refreshAll() {
   const td = state.td;
-  const [orders, trades] = await Promise.all([td.query("ReqQryOrder", {}),
-    td.query("ReqQryTrade", {})]);
-  state.orders.clear();
-  state.tickets.clear();
-  for (const table of [workingTable, ordersTable, tradesTable]) table.clear();
   const byTime = (a, b) => (a.InsertTime ?? a.TradeTime ?? "")
     .localeCompare(b.InsertTime ?? b.TradeTime ?? "");
-  orders.sort(byTime).forEach((order) => onOrder(order, false));
-  trades.sort(byTime).forEach((trade) => tradesTable.upsert(trade));
-  await Promise.all([refreshPositions(), refreshAccount()]);
+  const orders = td.query("ReqQryOrder", {}).then((rows) => {
+    state.orders.clear();
+    workingTable.clear();
+    ordersTable.clear();
+    rows.sort(byTime).forEach((order) => onOrder(order, false));
+  });
+  const trades = td.query("ReqQryTrade", {}).then((rows) => {
+    tradesTable.clear();
+    rows.sort(byTime).forEach((trade) => tradesTable.upsert(trade));
+  });
+  await Promise.all([orders, trades, refreshPositions(), refreshAccount()]);
   renderCounts();
 }
 
@@ -645,10 +659,7 @@ function onOrder(order, live = true) {
   else workingTable.remove(key);
   renderCounts();
   if (!live) return;
-  const session = state.td?.session;
-  const mine = session && order.FrontID === session.FrontID
-    && order.SessionID === session.SessionID;
-  const sent = mine ? state.tickets.get(String(order.OrderRef).trim()) : null;
+  const sent = state.tickets.get(key);
   if (sent) {
     const status = ctp.ORDER_STATUS[order.OrderStatus] ?? order.OrderStatus;
     const rejected = order.OrderSubmitStatus === ctp.SUBMIT_REJECTED;
@@ -669,8 +680,7 @@ function onTrade(trade) {
 }
 
 function onInsertRejected(input, msg) {
-  const orderRef = String(input?.OrderRef ?? "").trim();
-  const sent = state.tickets.get(orderRef);
+  const sent = state.tickets.get(ticketKey(input?.OrderRef ?? ""));
   const info = msg.RspInfo ?? {};
   if (!sent || sent.rejected) return; // RspOrderInsert and ErrRtnOrderInsert: show once
   sent.rejected = true;

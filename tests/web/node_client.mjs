@@ -1,6 +1,6 @@
 // web/wsbridge.mjs driven from Node against a real td server (run by test_node_module.py).
 //
-//   node [--experimental-websocket] tests/web/node_client.mjs ws://127.0.0.1:PORT/ USER
+//   node [--experimental-websocket] tests/web/node_client.mjs ws://127.0.0.1:PORT/ USER TOKEN
 //
 // Prints "ok <step>" per passed step. At "restart?" it waits for a line on stdin (the
 // test restarts the server meanwhile) and then expects the module to have reconnected
@@ -13,7 +13,7 @@ import {
   bodyKey, Connection, ConnectionError, WsbridgeError,
 } from "../../web/wsbridge.mjs";
 
-const [url, user] = process.argv.slice(2);
+const [url, user, token] = process.argv.slice(2);
 const ok = (step) => console.log(`ok ${step}`);
 const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
 
@@ -34,7 +34,11 @@ await assert.rejects(nowhere.connect(), ConnectionError);
 assert.equal(nowhere.state, "closed");
 ok("connect refused");
 
-const td = new Connection(url, { backoffFirst: 200, backoffMax: 1000 });
+// The server wants an access token: without one the upgrade is refused.
+await assert.rejects(new Connection(url).connect(), ConnectionError);
+ok("token required");
+
+const td = new Connection(url, { token, backoffFirst: 200, backoffMax: 1000 });
 const states = [];
 td.on("state", ({ state }) => states.push(state));
 await td.connect();

@@ -28,9 +28,10 @@ def node_argv() -> list[str]:
 
 
 def test_module_logs_in_queries_trades_and_reconnects(tmp_path: Path) -> None:
-    with ServerProcess("td", td_config(tmp_path), tmp_path) as td:
+    token = "node-test-token"
+    with ServerProcess("td", {**td_config(tmp_path), "tokens": [token]}, tmp_path) as td:
         node = subprocess.Popen(
-            [*node_argv(), str(SCRIPT), td.url, f"node{os.getpid()}"],
+            [*node_argv(), str(SCRIPT), td.url, f"node{os.getpid()}", token],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             cwd=REPO)
         seen: list[str] = []
@@ -54,5 +55,5 @@ def test_module_logs_in_queries_trades_and_reconnects(tmp_path: Path) -> None:
         stderr = node.stderr.read() if node.stderr else ""
         assert code == 0, f"node failed after {seen}:\n{stderr}\n{td.log()[-3000:]}"
     steps = [s.split(" ")[1] for s in seen if s.startswith("ok ")]
-    assert steps == ["body", "connect", "not", "login", "queries", "bad", "order", "saw",
+    assert steps == ["body", "connect", "token", "not", "login", "queries", "bad", "order", "saw",
                      "reconnected", "closed"], seen

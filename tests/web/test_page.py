@@ -158,6 +158,21 @@ def test_login_shows_both_channels_online_with_account_and_instruments(session) 
     expect(page.get_by_role("tab", name=re.compile("^Orders"))).to_be_focused()
 
 
+def test_wrong_password_is_refused_with_its_error(session, open_page) -> None:
+    md, td = session["md"], session["td"]
+    page, watch = open_page(page_url(md, td))
+    page.fill("#user-id", session["user"])  # the account exists: its password is checked
+    page.fill("#password", "not-the-password")
+    page.click("#login-btn")
+    message = page.locator("#order-message")
+    expect(message).to_contain_text("Login failed: td: RspUserLogin: [3]")
+    expect(message).to_have_attribute("role", "alert")
+    expect(page.locator("#td-status")).to_have_text("td: offline")
+    expect(page.locator("#login-btn")).to_be_enabled()
+    expect(page.locator("#logout-btn")).to_be_disabled()
+    assert not watch.errors
+
+
 def test_subscribe_by_typing_ticks_update_and_unsubscribe(session) -> None:
     page = session["page"]
     au = instrument(page, "au")

@@ -7,7 +7,7 @@
  * once, debounced. Position P&L moves with every tick in between.
  */
 
-import { Connection, errorOf, WsbridgeError } from "./wsbridge.mjs";
+import { Connection, ConnectionError, errorOf, WsbridgeError } from "./wsbridge.mjs";
 import * as ctp from "./ctp.mjs";
 import { PriceChart } from "./chart.mjs";
 import { KeyedTable } from "./table.mjs";
@@ -29,7 +29,7 @@ const state = {
   positions: new Map(), // InstrumentID:PosiDirection -> merged position
   account: null,
   tickets: new Map(), // orderKey of orders sent from this page -> {requestId, text}
-  rows: new Map(), // RequestID -> rows seen, for the log
+  rows: new Map(), // channel:RequestID -> rows seen so far, for the log
   errors: 0,
   timers: new Map(),
 };
@@ -130,12 +130,13 @@ function logTraffic(connection, channel) {
       return;
     }
     const id = msg.RequestID;
-    const rows = (state.rows.get(id) ?? 0) + 1;
+    const key = `${channel}:${id}`; // each connection numbers its own requests
+    const rows = (state.rows.get(key) ?? 0) + 1;
     if (!msg.IsLast && !error) {
-      state.rows.set(id, rows);
+      state.rows.set(key, rows);
       return;
     }
-    state.rows.delete(id);
+    state.rows.delete(key);
     const count = rows > 1 ? ` ${rows} rows` : "";
     log(error ? "error" : "in", channel, `← ${msg.MsgType} #${id}${info}${detail}${count}`);
   });
@@ -183,7 +184,7 @@ function watchStatus(connection, channel) {
   });
   connection.on("upstream", ({ connected }) => {
     showStatus(channel);
-    if (connected && channel === "td" && connection.online) refreshAll();
+    if (connected && channel === "td" && connection.online) soon("all", refreshAll);
   });
 }
 
@@ -291,6 +292,7 @@ async function loadInstruments() {
 /** The board of the last visit, or one instrument of each of the first few products. */
 async function restoreBoard() {
   let ids = loadStore().board;
+  if (Array.isArray(ids)) ids = ids.filter((id) => state.instruments.has(id)); // this server's
   if (!Array.isArray(ids) || !ids.length) {
     const seen = new Set();
     ids = [];
@@ -620,7 +622,7 @@ async function onTradingLogin(relogin) {
     // Real CTP refuses orders until the day's settlement is confirmed; harmless elsewhere.
     await td.call("ReqSettlementInfoConfirm", { BrokerID: td.session.BrokerID ?? "",
       InvestorID: td.session.UserID ?? "" });
-    if (!state.instruments.size) await loadInstruments();
+    if (!relogin || !state.instruments.size) await loadInstruments();
     await refreshAll();
     if (relogin) message("Reconnected: logged in again and refreshed.", "ok");
   } catch (err) {
@@ -738,8 +740,9 @@ function soon(name, fn, delay = REFRESH_DELAY) {
     try {
       await fn();
     } catch (err) {
-      if (!(err instanceof WsbridgeError)) return; // offline: the re-login refreshes
+      if (err instanceof ConnectionError) return; // offline: the re-login refreshes
       log("error", "td", `! ${err.message}`);
+      if (!(err instanceof WsbridgeError)) console.error(err);
     }
   }, delay));
 }

@@ -329,3 +329,26 @@ def test_page_recovers_after_td_server_restart(session) -> None:
     show_tab(page, "Positions")
     expect(position.locator("td").nth(2)).to_have_text("2")
     assert not session["watch"].errors, session["watch"].errors
+
+
+def test_page_resubscribes_after_md_server_restart(session) -> None:
+    page, md = session["page"], session["md"]
+    rows_before = page.locator("#quotes tbody tr").count()
+    assert rows_before > 0
+    row = page.locator("#quotes tbody tr").first
+    board = page.eval_on_selector_all("#quotes tbody tr", "rs => rs.map(r => r.dataset.instrument)")
+    subscribes = page.locator("#log li", has_text="md → SubscribeMarketData")
+    sent_before = subscribes.count()
+    md.terminate()
+    expect(page.locator("#md-status")).to_have_attribute("data-state",
+                                                         re.compile("offline|connecting"))
+    stale = cell(row, "UpdateTime").inner_text()
+    md.start(port=md.port)
+    expect(page.locator("#md-status")).to_have_text("md: online")
+    # Subscriptions were sent again by themselves: the same rows tick again.
+    expect(cell(row, "UpdateTime")).not_to_have_text(stale)
+    expect(page.locator("#quotes tbody tr")).to_have_count(rows_before)
+    expect(subscribes).to_have_count(sent_before + 1)
+    resent = subscribes.first.inner_text()  # the log is newest first
+    assert all(f'"{instrument_id}"' in resent for instrument_id in board), (board, resent)
+    assert not session["watch"].errors, session["watch"].errors

@@ -149,6 +149,10 @@ def test_login_shows_both_channels_online_with_account_and_instruments(session) 
     # A first visit puts a few instruments on the board, and ticks arrive.
     expect(page.locator("#quotes tbody tr").first).to_be_visible()
     expect(cell(page.locator("#quotes tbody tr").first, "LastPrice")).not_to_have_text("–")
+    # Everything fits a 1280×800 window: no page scrolling.
+    width, height = page.evaluate(
+        "[document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
+    assert (width, height) == (1280, 800)
     # The tabs work from the keyboard.
     page.get_by_role("tab", name=re.compile("^Working")).focus()
     page.keyboard.press("ArrowRight")

@@ -16,7 +16,7 @@ const $ = (selector) => document.querySelector(selector);
 const HISTORY = 600; // chart points kept per instrument (5 minutes of 500 ms ticks)
 const LOG_LIMIT = 500;
 const REFRESH_DELAY = 250; // ms: one re-query after a burst of pushes
-const DEFAULT_BOARD = 5; // instruments subscribed on a first visit
+const DEFAULT_BOARD = 6; // instruments subscribed on a first visit
 const STORE = "wsbridge.page";
 
 const state = {

@@ -21,7 +21,8 @@ async def test_sigterm_is_a_clean_stop(tmp_path: Path) -> None:
         answered = set()
         while len(answered) < 5:  # the server is working through them
             answered.add((await trader.client.next_push("RspQryInvestor"))["RequestID"])
-        assert server.terminate() == 0
+        # In a thread: this event loop must stay free to answer the close handshake.
+        assert await asyncio.to_thread(server.terminate) == 0
         await asyncio.wait_for(trader.client.closed.wait(), 30)
         assert trader.client.ws.close_code == 1001
         assert trader.client.ws.close_reason == "server shutting down"

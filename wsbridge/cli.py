@@ -67,11 +67,19 @@ def main(ctx: click.Context, app_type: str, config_path: str | None, md_config: 
                  "td": td_config or default_config("td")}
         for app, path in paths.items():  # fail fast, before any child starts
             try:
-                config_module.load(path, app)
-            except ConfigError as exc:
+                check_backend(config_module.load(path, app))
+            except (ConfigError, LookupError, ImportError) as exc:
                 fail(str(exc))
         sys.exit(supervise(paths, host=host, log_level=log_level))
     serve_one(app_type, config_path or default_config(app_type), host, port, log_level)
+
+
+def check_backend(config: config_module.ServerConfig) -> None:
+    """Load the back end and parse its section, as the server will."""
+    from wsbridge.adapters.base import load_adapter
+
+    adapter_class = load_adapter(config.backend)
+    adapter_class.parse_settings(config.backend_settings, config.backend)
 
 
 def serve_one(app_type: str, path: str | None, host: str | None, port: int | None,

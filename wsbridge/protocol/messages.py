@@ -69,6 +69,8 @@ def decode_request(raw: str | bytes, app: str, max_bytes: int | None = None) -> 
         raise ProtocolError(errors.BAD_PARAMETER,
                             f"expected a JSON object, got {describe(msg)}")
     request_id = msg.get("RequestID")
+    if isinstance(request_id, float) and request_id.is_integer():
+        request_id = int(request_id)
     if not (isinstance(request_id, int) and not isinstance(request_id, bool)
             and -(2**31) <= request_id < 2**31):
         request_id = None
@@ -90,7 +92,18 @@ def decode_request(raw: str | bytes, app: str, max_bytes: int | None = None) -> 
                             body_key=reply.body, request_id=request_id)
     if spec.instrument_list:
         return Request(msg_type, {}, request_id or 0, tuple(msg["InstrumentID"]))
-    return Request(msg_type, msg.get(spec.body) or {}, request_id or 0)
+    return Request(msg_type, _integral(spec.struct, msg.get(spec.body) or {}), request_id or 0)
+
+
+def _integral(struct: str, body: dict) -> dict:
+    """Integer fields sent as 1.0 (valid JSON Schema integers) become Python ints."""
+    floats = [k for k, v in body.items() if isinstance(v, float)]
+    if floats:
+        kinds = catalog.fields(struct)
+        for key in floats:
+            if kinds[key].kind == "int":
+                body[key] = int(body[key])
+    return body
 
 
 def _unknown(app: str, msg_type: str) -> str:
@@ -98,7 +111,7 @@ def _unknown(app: str, msg_type: str) -> str:
     spec = catalog.message(other, msg_type)
     if spec is not None and spec.kind == "request":
         return f"MsgType {msg_type!r} is served by the {other} server, not {app}"
-    if spec is not None:
+    if spec is not None or catalog.message(app, msg_type) is not None:
         return f"MsgType {msg_type!r} is sent by the server, not a request"
     return f"unknown MsgType {msg_type!r}"
 

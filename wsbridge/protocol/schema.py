@@ -21,7 +21,9 @@ Checker = Callable[[Any, str], "str | None"]
 
 _TYPES: dict[str, Callable[[Any], bool]] = {
     "string": lambda v: isinstance(v, str),
-    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    # JSON Schema counts 1.0 as an integer; decode_request turns such values into ints.
+    "integer": lambda v: (isinstance(v, int) and not isinstance(v, bool))
+    or (isinstance(v, float) and v.is_integer()),
     "number": lambda v: (isinstance(v, int) and not isinstance(v, bool))
     or (isinstance(v, float) and math.isfinite(v)),
     "boolean": lambda v: isinstance(v, bool),

@@ -108,6 +108,10 @@ class Session:
     async def _serve(self, req: Request) -> None:
         started = time.perf_counter()
         try:
+            if not self.server.hub.upstream_connected:
+                # Answer at once while the back end is away, rather than let it hang.
+                raise CtpError(errors.FRONT_NOT_ACTIVE,
+                               detail="the back end is disconnected; reconnecting")
             if req.msg_type == "ReqUserLogin":
                 await self._login(req)
             elif not await self._logged_in():

@@ -62,6 +62,8 @@ class CtpAdapter(Adapter):
             closing.append(self.feed.close())
         self.sessions.clear()
         await asyncio.gather(*closing, return_exceptions=True)
+        if self._stand_in is not None:
+            self._stand_in.close()
 
     # --- clients -------------------------------------------------------------------------
 
@@ -163,4 +165,6 @@ class CtpAdapter(Adapter):
             out["md"] = self.feed.health()
         if self.app_type == "td":
             out["sessions"] = [s.health() for s in self.sessions.values()]
+        if self._stand_in is not None:
+            out["stand_in"] = self._stand_in.health()
         return out

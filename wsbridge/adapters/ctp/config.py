@@ -85,6 +85,12 @@ def parse(data: dict, where: str) -> CtpSettings:
                                   "(tcp://host:port, ssl://..., or sim:// for the stand-in)")
             if address == SIM_SCHEME and "," in getattr(settings, key):
                 raise ConfigError(f"{where}.{key}: sim:// cannot be combined with real fronts")
+    if settings.simulated("td") or settings.simulated("md"):
+        from wsbridge.simulators.ctp.settings import parse as parse_stand_in
+
+        parse_stand_in(settings.sim, f"{where}.sim")
+    elif settings.sim:
+        raise ConfigError(f"{where}.sim: only used with a sim:// front address")
     return settings
 
 

@@ -35,24 +35,25 @@ def to_dict(obj: Any) -> dict | None:
     return out
 
 
-def to_struct(cls: type, values: dict | None = None) -> Any:
+def to_struct(cls: type, values: dict | None = None, truncate: bool = False) -> Any:
     """A new ``cls`` instance with ``values`` set and every other field zero.
 
     Raises :class:`FieldError` naming the field for an unknown field or a value that does
-    not fit (wrong type, out of range, text longer than the field in GB18030 bytes).
+    not fit (wrong type, out of range, text longer than the field in GB18030 bytes);
+    ``truncate`` cuts overlong text to the field instead, as a C program would.
     """
     obj = cls()
-    fill(obj, values or {})
+    fill(obj, values or {}, truncate)
     return obj
 
 
-def fill(obj: Any, values: dict) -> None:
+def fill(obj: Any, values: dict, truncate: bool = False) -> None:
     """Overwrite every field of ``obj``: ``values`` where given, zero elsewhere."""
     layout = layout_of(type(obj))
     unknown = values.keys() - set(layout.names)
     if unknown:
         raise FieldError(sorted(unknown)[0], f"not a field of CThostFtdc{layout.struct}Field")
-    packed = [_pack_value(slot.name, slot.kind, slot.size, values.get(slot.name))
+    packed = [_pack_value(slot.name, slot.kind, slot.size, values.get(slot.name), truncate)
               for slot in layout.slots]
     if layout.packer is None:
         _fill_slow(obj, layout, packed)
@@ -68,9 +69,10 @@ def fill(obj: Any, values: dict) -> None:
         raise
 
 
-def _pack_value(name: str, kind: str, size: int, value: Any) -> Any:
+def _pack_value(name: str, kind: str, size: int, value: Any, truncate: bool) -> Any:
     if kind == "string":
-        return b"" if value is None or value == "" else encode(name, value, size - 1)
+        return b"" if value is None or value == "" else encode(name, value, size - 1,
+                                                                truncate)
     if kind == "char":
         if value is None or value == "":
             return b"\0"

@@ -36,8 +36,12 @@ def decode(raw: bytes) -> str:
         return raw.decode(ENCODING, "replace")
 
 
-def encode(field: str, text: str, max_bytes: int) -> bytes:
-    """``text`` as the GB18030 bytes CTP expects, checked against the field size."""
+def encode(field: str, text: str, max_bytes: int, truncate: bool = False) -> bytes:
+    """``text`` as the GB18030 bytes CTP expects, checked against the field size.
+
+    ``truncate`` cuts an overlong value at a character boundary instead (what a C
+    ``strncpy`` into the field does, minus the broken last character).
+    """
     if not isinstance(text, str):
         raise FieldError(field, f"expected text, got {type(text).__name__}")
     if text.isascii():
@@ -49,6 +53,10 @@ def encode(field: str, text: str, max_bytes: int) -> bytes:
             raise FieldError(field, "text cannot be encoded in GB18030") from None
     if b"\0" in raw:
         raise FieldError(field, "text must not contain NUL")
+    if len(raw) > max_bytes and truncate:
+        raw = raw[:max_bytes].decode(ENCODING, "ignore").encode(ENCODING)
+        while len(raw) > max_bytes:  # "ignore" can leave a 4-byte prefix decoded oddly
+            raw = raw[:-1].decode(ENCODING, "ignore").encode(ENCODING)
     if len(raw) > max_bytes:
         raise FieldError(field, f"{len(raw)} bytes in GB18030, the field holds {max_bytes}")
     return raw

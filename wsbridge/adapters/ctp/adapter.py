@@ -37,6 +37,7 @@ class CtpAdapter(Adapter):
         self.sessions: dict[str, TraderSession] = {}  # td: account -> session
         self.feed: MarketFeed | None = None  # md
         self._stand_in: Any = None
+        self._tasks: set[asyncio.Task] = set()  # session openings and closings
 
     @classmethod
     def parse_settings(cls, data: dict, where: str) -> config.CtpSettings:
@@ -109,9 +110,14 @@ class CtpAdapter(Adapter):
                     del self.sessions[key]
                 raise
 
-        task = asyncio.ensure_future(establish())
-        task.add_done_callback(lambda t: t.cancelled() or t.exception())  # no unretrieved
+        self._background(establish())  # not tied to this client: others may wait on it
         return session
+
+    def _background(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())  # retrieved
 
     async def logout(self, login: Login) -> None:
         if self.app_type == "md":
@@ -127,7 +133,7 @@ class CtpAdapter(Adapter):
         del self.sessions[session.account]
         log.info("closing the CTP session of %s: no client for %gs", session.account,
                  self.settings.session_linger)
-        asyncio.ensure_future(session.close())
+        self._background(session.close())
 
     async def request(self, login: Login, req: Request) -> Reply:
         call = self.table.get(req.msg_type)

@@ -50,11 +50,11 @@ def request_table(app: str, api_cls: type, module: ModuleType) -> dict[str, Call
         if not hasattr(api_cls, name):
             raise LookupError(f"{api_cls.__name__} has no {name}: protocols/ and openctp differ")
         struct_cls = getattr(module, f"CThostFtdc{spec.struct}Field") if spec.struct else None
-        table[name] = Call(name, spec.struct, struct_cls, spec.responses[0], name.startswith(QUERY_PREFIXES),
-                           _ref_field(name, spec.struct))
+        table[name] = Call(name, spec.struct, struct_cls, spec.responses[0],
+                           name.startswith(QUERY_PREFIXES), _ref_field(name, spec.struct))
     declared = {n for n in vars(api_cls)
-                if n.startswith("Req") or n.startswith(("Subscribe", "UnSubscribe"))
-                and not n.endswith("Topic")}
+                if n.startswith("Req") or (n.startswith(("Subscribe", "UnSubscribe"))
+                and not n.endswith("Topic"))}
     missing = declared - table.keys()
     if missing:
         raise LookupError(f"requests missing from protocols/: {', '.join(sorted(missing))}")

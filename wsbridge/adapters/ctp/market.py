@@ -221,8 +221,9 @@ class MarketFeed(Upstream):
                 out[instrument] = future.result()
             else:
                 self._answers.pop((answer, instrument), None)
-                out[instrument] = CtpError(errors.REQUEST_FAILED, f"no {answer} for "
-                                           f"{instrument} within {self.settings.request_timeout:g}s")
+                out[instrument] = CtpError(
+                    errors.REQUEST_FAILED,
+                    f"no {answer} for {instrument} within {self.settings.request_timeout:g}s")
         return out
 
     # --- callbacks -----------------------------------------------------------------------

@@ -15,8 +15,7 @@ import logging
 from typing import Any
 
 from wsbridge.adapters.base import Reply, ThreadBridge
-from wsbridge.adapters.ctp.api import Call, create_api, openctp, request_table, \
-    return_code_error
+from wsbridge.adapters.ctp.api import Call, create_api, openctp, request_table, return_code_error
 from wsbridge.adapters.ctp.config import CtpSettings
 from wsbridge.adapters.ctp.pacing import QueryPacer
 from wsbridge.adapters.ctp.parsing import FieldError, to_struct
@@ -39,7 +38,7 @@ def tables(app: str) -> tuple[dict[str, Call], type]:
 class Pending:
     """An upstream request waiting for its answer: rows until IsLast, or an error."""
 
-    __slots__ = ("future", "rows", "error", "call")
+    __slots__ = ("call", "error", "future", "rows")
 
     def __init__(self, call: Call, future: asyncio.Future) -> None:
         self.call = call
@@ -90,6 +89,7 @@ class Upstream:
         self.pacer = QueryPacer(settings.query_interval, settings.max_queued_queries)
         self.flow_retries = 0
         self.disconnects = 0
+        self.last_reason: int | None = None  # of the last OnFrontDisconnected
         self.log = logging.LoggerAdapter(log, {"conn": f"ctp-{app}:{name}"})
 
     # --- CTP's thread ----------------------------------------------------------------------
@@ -120,7 +120,7 @@ class Upstream:
             self.on_connected()
         elif kind == "FrontDisconnected":
             self.disconnects += 1
-            reason = event.scalars.get("Reason", 0)
+            reason = self.last_reason = event.scalars.get("Reason", 0)
             was_connected, self.connected = self.connected, False
             self._connected.clear()
             self.fail_all(CtpError(errors.FRONT_NOT_ACTIVE,
@@ -164,9 +164,11 @@ class Upstream:
             await asyncio.wait_for(self._connected.wait(), timeout)
         except TimeoutError:
             fronts = ", ".join(self.settings.front(self.app))
+            why = "" if self.last_reason is None else \
+                f" (it hung up during the handshake: reason 0x{self.last_reason:x})"
             raise CtpError(errors.FRONT_NOT_ACTIVE,
                            f"{errors.message(errors.FRONT_NOT_ACTIVE)}: no connection to the "
-                           f"CTP {self.app} front {fronts} within {timeout:g}s") from None
+                           f"CTP {self.app} front {fronts} within {timeout:g}s{why}") from None
 
     def build(self, call: Call, values: dict) -> Any:
         """The openctp struct of a request; a value that does not fit is ErrorID -400."""

@@ -52,16 +52,16 @@ class SimApi:
     # --- openctp's API surface -----------------------------------------------------------
 
     @staticmethod
-    def GetApiVersion() -> str:  # noqa: N802 - openctp's names
+    def GetApiVersion() -> str:
         return API_VERSION
 
-    def RegisterSpi(self, spi: Any) -> None:  # noqa: N802
+    def RegisterSpi(self, spi: Any) -> None:
         self.spi = spi
 
-    def RegisterFront(self, address: str) -> None:  # noqa: N802
+    def RegisterFront(self, address: str) -> None:
         self.fronts.append(address)
 
-    def Init(self) -> None:  # noqa: N802
+    def Init(self) -> None:
         self.front.exchange(self.app)
         self.front.attach(self)
         self._thread = threading.Thread(target=self._run, name=f"ctp-sim-{self.app}",
@@ -69,19 +69,19 @@ class SimApi:
         self._thread.start()
         self._later(self.front.settings.front.connect_delay, self._connect)
 
-    def Join(self) -> int:  # noqa: N802
+    def Join(self) -> int:
         if self._thread is not None:
             self._thread.join()
         return 0
 
-    def Release(self) -> None:  # noqa: N802
+    def Release(self) -> None:
         self.released = True
         self.front.detach(self)
         self._jobs.put(None)
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=10)
 
-    def GetTradingDay(self) -> str:  # noqa: N802
+    def GetTradingDay(self) -> str:
         return self.front.exchange(self.app).trading_day
 
     # --- the object's own thread ---------------------------------------------------------
@@ -252,10 +252,10 @@ class SimTraderApi(SimApi):
         self.session: Session | None = None
         self.authenticated = False
 
-    def SubscribePrivateTopic(self, resume_type: int) -> None:  # noqa: N802
+    def SubscribePrivateTopic(self, resume_type: int) -> None:
         pass
 
-    def SubscribePublicTopic(self, resume_type: int) -> None:  # noqa: N802
+    def SubscribePublicTopic(self, resume_type: int) -> None:
         pass
 
     def on_dropped(self) -> None:
@@ -355,16 +355,16 @@ class SimMdApi(SimApi):
         self.post(self._subscription, method, names)
         return 0
 
-    def SubscribeMarketData(self, ids: list[bytes], count: int) -> int:  # noqa: N802
+    def SubscribeMarketData(self, ids: list[bytes], count: int) -> int:
         return self._instruments("SubscribeMarketData", ids, count)
 
-    def UnSubscribeMarketData(self, ids: list[bytes], count: int) -> int:  # noqa: N802
+    def UnSubscribeMarketData(self, ids: list[bytes], count: int) -> int:
         return self._instruments("UnSubscribeMarketData", ids, count)
 
-    def SubscribeForQuoteRsp(self, ids: list[bytes], count: int) -> int:  # noqa: N802
+    def SubscribeForQuoteRsp(self, ids: list[bytes], count: int) -> int:
         return self._instruments("SubscribeForQuoteRsp", ids, count)
 
-    def UnSubscribeForQuoteRsp(self, ids: list[bytes], count: int) -> int:  # noqa: N802
+    def UnSubscribeForQuoteRsp(self, ids: list[bytes], count: int) -> int:
         return self._instruments("UnSubscribeForQuoteRsp", ids, count)
 
     def _subscription(self, method: str, names: list[str]) -> None:

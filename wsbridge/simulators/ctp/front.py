@@ -117,7 +117,11 @@ class SimFront:
         signal.signal(sig, lambda *_: threading.Thread(target=self.outage, daemon=True).start())
 
     def health(self) -> dict:
-        return {"up": self.up, "outages": self.outages, "flow_rejections": self.flow_rejections}
+        with self.lock:
+            subscribed = sum(len(getattr(api, "subscribed", ())) for api in self.apis)
+            sessions = sum(1 for api in self.apis if api.account is not None)
+        return {"up": self.up, "outages": self.outages, "flow_rejections": self.flow_rejections,
+                "logged_in": sessions, "md_subscriptions": subscribed}
 
     def close(self) -> None:
         self._stop.set()

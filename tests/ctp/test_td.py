@@ -49,6 +49,27 @@ async def test_wrong_password_gets_ctps_own_error_decoded_from_gb18030(td_server
     assert failed.value.error_msg == "CTP:不合法的登录"
 
 
+async def test_a_failed_opening_does_not_fail_the_client_waiting_on_it(td_server) -> None:
+    user = new_user("race")
+    async with await Client.connect(td_server.url) as first:
+        await first.login(user, "right")
+    for _ in range(50):  # the session closes with its last client (session_linger 0)
+        if not any(s["account"].endswith(user) for s in health(td_server)["backend"]
+                   ["sessions"]):
+            break
+        await asyncio.sleep(0.1)
+    wrong, right = await Client.connect(td_server.url), await Client.connect(td_server.url)
+    try:
+        # Both arrive while the first one's CTP session is being opened with its password.
+        attempts = await asyncio.gather(wrong.login(user, "wrong"), right.login(user, "right"),
+                                        return_exceptions=True)
+        assert isinstance(attempts[0], ClientError) and attempts[0].error_id == 3
+        assert attempts[1]["UserID"] == user
+    finally:
+        await wrong.close()
+        await right.close()
+
+
 async def test_login_answers_with_the_ctp_sessions_fields(trader: Trader) -> None:
     login = trader.login
     assert login["UserID"] and login["BrokerID"] == "9999"
@@ -163,6 +184,7 @@ async def test_two_clients_share_one_ctp_session(td_server) -> None:
     try:
         assert (a.login["FrontID"], a.login["SessionID"]) == \
             (b.login["FrontID"], b.login["SessionID"])
+        await b.client.login(user, "pw")  # a second login on one connection counts once
         sessions = [s for s in health(td_server)["backend"]["sessions"]
                     if s["account"] == f"9999:{user}"]
         assert len(sessions) == 1 and sessions[0]["clients"] == 2

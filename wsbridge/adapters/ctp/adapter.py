@@ -16,7 +16,7 @@ from typing import Any
 from wsbridge.adapters.base import Adapter, Login, Reply, Request, Sink, ThreadBridge
 from wsbridge.adapters.ctp import config
 from wsbridge.adapters.ctp.market import MarketFeed
-from wsbridge.adapters.ctp.trader import TraderSession, account_key
+from wsbridge.adapters.ctp.trader import Client, TraderSession, account_key
 from wsbridge.adapters.ctp.upstream import tables
 from wsbridge.protocol import errors
 from wsbridge.protocol.errors import CtpError
@@ -80,20 +80,21 @@ class CtpAdapter(Adapter):
         key = account_key(broker_id, user_id)
         while True:
             session = self.sessions.get(key)
-            if session is None:
+            if session is None or _failed(session.opened):
                 session = self._open(key, broker_id, fields)
                 await asyncio.shield(session.opened)  # shielded: others may wait on it too
                 break
             try:
                 await asyncio.shield(session.opened)
             except CtpError:
-                continue  # that client's attempt failed: try with this client's own
+                continue  # another client's attempt failed: try with this client's own
             session.check_password(fields.get("Password", ""))
+            await session.wait_ready()
             break
-        session.attach()
+        session.attach(peer)
         log.info("%s logged in as %s (%d clients on this CTP session)", peer, key,
                  session.clients)
-        return Login(key, user_id, session.client_fields(), state=session)
+        return Login(key, user_id, session.client_fields(), state=Client(session, peer))
 
     def _open(self, key: str, broker_id: str, fields: dict) -> TraderSession:
         assert self.bridge is not None
@@ -105,7 +106,8 @@ class CtpAdapter(Adapter):
         async def establish() -> None:
             try:
                 await session.establish()
-            except BaseException:
+            except BaseException as exc:
+                log.info("opening the CTP session of %s failed: %s", key, exc)
                 if self.sessions.get(key) is session:
                     del self.sessions[key]
                 raise
@@ -124,8 +126,8 @@ class CtpAdapter(Adapter):
             assert self.feed is not None
             await self.feed.drop_quotes(login.account)
             return
-        session: TraderSession = login.state
-        session.detach(self._idle)
+        client: Client = login.state
+        client.session.detach(client.peer, self._idle)
 
     def _idle(self, session: TraderSession) -> None:
         if session.clients > 0 or self.sessions.get(session.account) is not session:
@@ -141,7 +143,7 @@ class CtpAdapter(Adapter):
             raise CtpError(errors.NOT_SUPPORTED, detail=f"{req.msg_type}: not a CTP request")
         if self.app_type == "md":
             return await self._md_request(login, req, call)
-        session: TraderSession = login.state
+        session = login.state.session
         if session.closed:
             raise CtpError(errors.FRONT_NOT_ACTIVE, "the CTP session of this login was closed")
         return await session.serve(call, req.body, req.request_id)
@@ -174,3 +176,7 @@ class CtpAdapter(Adapter):
         if self._stand_in is not None:
             out["stand_in"] = self._stand_in.health()
         return out
+
+
+def _failed(future: asyncio.Future) -> bool:
+    return future.done() and (future.cancelled() or future.exception() is not None)

@@ -44,6 +44,7 @@ class MarketFeed(Upstream):
         self._tasks: set[asyncio.Task] = set()
         self._accounts = itertools.count(1)
         self._down_reported = False
+        self._logging_in = False
 
     # --- connection ----------------------------------------------------------------------
 
@@ -64,9 +65,17 @@ class MarketFeed(Upstream):
             self._down(exc.error_msg)
 
     def on_connected(self) -> None:
-        self._spawn(self._log_in())
+        if not self._logging_in:
+            self._spawn(self._log_in())
 
     async def _log_in(self) -> None:
+        self._logging_in = True
+        try:
+            await self._log_in_until_done()
+        finally:
+            self._logging_in = False
+
+    async def _log_in_until_done(self) -> None:
         s = self.settings
         while self.connected and not self.closed:
             try:

@@ -18,6 +18,7 @@ import asyncio
 import collections
 import contextlib
 import hmac
+from dataclasses import dataclass
 from typing import Any
 
 from wsbridge.adapters.base import Reply, Sink, ThreadBridge
@@ -45,6 +46,14 @@ def account_key(broker_id: str, user_id: str) -> str:
     return f"{broker_id}:{user_id}"
 
 
+@dataclass(frozen=True, slots=True)
+class Client:
+    """A ws connection's hold on a shared session (its Login.state)."""
+
+    session: TraderSession
+    peer: str
+
+
 class TraderSession(Upstream):
     """One investor's CTP trading session, shared by all its ws clients."""
 
@@ -62,8 +71,9 @@ class TraderSession(Upstream):
         self.front_id = 0
         self.session_id = 0
         self._next_ref = 0
-        self.clients = 0
+        self.peers: set[str] = set()  # the ws connections logged in on this session
         self.ready = False
+        self._ready = asyncio.Event()
         self.opened: asyncio.Future = asyncio.get_running_loop().create_future()
         self._relogin: asyncio.Task | None = None
         self._linger: asyncio.TimerHandle | None = None
@@ -94,7 +104,7 @@ class TraderSession(Upstream):
 
     async def _handshake(self) -> None:
         """Authenticate, log in, confirm the settlement: what every (re)connect needs."""
-        self.ready = False
+        self._set_ready(False)
         s = self.settings
         if s.AppID:
             await self._step("ReqAuthenticate", {
@@ -112,7 +122,7 @@ class TraderSession(Upstream):
         if s.confirm_settlement:
             await self._step("ReqSettlementInfoConfirm",
                              {"BrokerID": self.broker_id, "InvestorID": self.user_id})
-        self.ready = True
+        self._set_ready(True)
         self.log.info("logged in: FrontID %s SessionID %s TradingDay %s", self.front_id,
                       self.session_id, fields.get("TradingDay"))
 
@@ -146,8 +156,26 @@ class TraderSession(Upstream):
         finally:
             self._relogin = None
 
+    def _set_ready(self, ready: bool) -> None:
+        self.ready = ready
+        if ready:
+            self._ready.set()
+        else:
+            self._ready.clear()
+
+    async def wait_ready(self) -> None:
+        """Until the session is logged in again after a disconnect (ErrorID 8 if not soon)."""
+        if self.ready:
+            return
+        try:
+            await asyncio.wait_for(self._ready.wait(), self.settings.connect_timeout)
+        except TimeoutError:
+            raise CtpError(errors.FRONT_NOT_ACTIVE,
+                           f"{errors.message(errors.FRONT_NOT_ACTIVE)}: the CTP session of "
+                           f"{self.user_id} is reconnecting") from None
+
     def on_disconnected(self, reason: int, was_connected: bool) -> None:
-        self.ready = False
+        self._set_ready(False)
         if not self.login_fields:
             return  # still opening: establish() reports it
         self.log.warning("front disconnected (reason 0x%x); CTP reconnects by itself", reason)
@@ -173,15 +201,20 @@ class TraderSession(Upstream):
         """The RspUserLogin body a joining client gets: the session's, current MaxOrderRef."""
         return {**self.login_fields, "MaxOrderRef": str(self._next_ref)}
 
-    def attach(self) -> None:
-        self.clients += 1
+    @property
+    def clients(self) -> int:
+        return len(self.peers)
+
+    def attach(self, peer: str) -> None:
+        """A ws connection logged in (again: a second ReqUserLogin on it counts once)."""
+        self.peers.add(peer)
         if self._linger is not None:
             self._linger.cancel()
             self._linger = None
 
-    def detach(self, on_idle: Any) -> None:
-        self.clients -= 1
-        if self.clients <= 0 and not self.closed:
+    def detach(self, peer: str, on_idle: Any) -> None:
+        self.peers.discard(peer)
+        if not self.peers and not self.closed:
             self._linger = asyncio.get_running_loop().call_later(
                 self.settings.session_linger, on_idle, self)
 
@@ -197,7 +230,10 @@ class TraderSession(Upstream):
                            f"{self.user_id} is reconnecting")
         values = self._complete(call, body)
         if call.paced:
-            return await self.request(call, values)
+            reply = await self.request(call, values)
+            for row in reply.rows:  # ReqQryOrder: each order's RequestID as its client sent
+                self._client_request_id(row)
+            return reply
         struct = self.build(call, values)
         rid = self.next_request_id()
         pending = Pending(call, asyncio.get_running_loop().create_future())

@@ -107,9 +107,11 @@ class CtpAdapter(Adapter):
             try:
                 await session.establish()
             except BaseException as exc:
+                # Unlisted before the waiting clients resume, then released.
                 log.info("opening the CTP session of %s failed: %s", key, exc)
                 if self.sessions.get(key) is session:
                     del self.sessions[key]
+                await session.close()
                 raise
 
         self._background(establish())  # not tied to this client: others may wait on it

@@ -88,7 +88,8 @@ class TraderSession(Upstream):
         self.api.SubscribePublicTopic(resume)
 
     async def establish(self) -> None:
-        """Connect and run the login sequence; raises CtpError (and releases) on failure."""
+        """Connect and run the login sequence; raises CtpError on failure (the caller
+        then closes the session)."""
         try:
             self.open()
             await self.wait_connected(self.settings.connect_timeout)
@@ -97,8 +98,7 @@ class TraderSession(Upstream):
             if not self.opened.done():
                 self.opened.set_exception(exc if isinstance(exc, Exception)
                                           else CtpError(errors.REQUEST_FAILED, "cancelled"))
-                self.opened.exception()  # retrieved: waiters re-raise their own copy
-            await self.close()
+                self.opened.exception()  # retrieved: waiters re-raise it themselves
             raise
         self.opened.set_result(None)
 

@@ -96,3 +96,28 @@ def test_catalog_and_openctp_agree_on_body_structs() -> None:
         for spec in catalog.messages(app).values():
             if spec.struct:
                 assert hasattr(module, f"CThostFtdc{spec.struct}Field"), spec.msg_type
+
+
+async def test_a_character_split_between_statement_rows_is_rejoined() -> None:
+    """A front cuts SettlementInfo.Content at 500 bytes, inside a character if need be."""
+    import asyncio
+
+    from wsbridge.adapters.ctp.api import Call
+    from wsbridge.adapters.ctp.upstream import Pending
+
+    text = "结算" * 300  # 1200 GB18030 bytes: the cuts at 500 and 1000 fall mid-character
+    raw = ("x" + text).encode("gb18030")
+    chunks = [raw[i:i + 500] for i in range(0, len(raw), 500)]
+    events = []
+    spi = spi_class("td", tdapi.CThostFtdcTraderSpi)(events.append)
+    for n, chunk in enumerate(chunks):
+        struct = to_struct(tdapi.CThostFtdcSettlementInfoField,
+                           {"SequenceNo": n + 1, "Content": chunk})
+        spi.OnRspQrySettlementInfo(struct, None, 7, n == len(chunks) - 1)
+    assert "\ufffd" in events[0].body["Content"]  # each row on its own is broken
+    call = Call("ReqQrySettlementInfo", "QrySettlementInfo", None, "RspQrySettlementInfo", True)
+    pending = Pending(call, asyncio.get_running_loop().create_future())
+    for event in events:
+        pending.add(event)
+    reply = await pending.future
+    assert "".join(row["Content"] for row in reply.rows) == "x" + text

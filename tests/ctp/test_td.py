@@ -245,3 +245,11 @@ async def test_every_request_of_the_trader_api_gets_its_answer(trader: Trader) -
     assert all(answered[m] == 0 for m in WEBCTP_QUERIES if m != "ReqQryMaxOrderVolume")
     assert answered["ReqQryParkedOrder"] == 27
     assert answered["ReqOrderAction"] == 25
+
+
+async def test_settlement_statement_rows_join_into_clean_text(trader: Trader) -> None:
+    rows = await trader.client.query("ReqQrySettlementInfo", {})
+    assert [r["SequenceNo"] for r in rows] == list(range(1, len(rows) + 1))
+    text = "".join(r["Content"] for r in rows)
+    assert text.startswith("交易结算单(盯市)") and "\ufffd" not in text
+    assert trader.login["UserID"] in text

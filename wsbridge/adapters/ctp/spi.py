@@ -15,10 +15,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from wsbridge.adapters.ctp.parsing import to_dict
+from wsbridge.adapters.ctp.parsing import raw_text, to_dict
 from wsbridge.protocol import catalog
 
 log = logging.getLogger("wsbridge.ctp.spi")
+
+# Text a front splits over several rows at a byte count, so a character can straddle two
+# rows: the rows are decoded together (see upstream.Pending), not each on its own.
+CONTINUED_TEXT = {"SettlementInfo": "Content"}
 
 
 @dataclass(slots=True)
@@ -32,6 +36,7 @@ class Event:
     request_id: int = 0
     is_last: bool = True
     scalars: dict[str, int] = field(default_factory=dict)
+    continued: tuple[str, bytes] | None = None  # (field, raw bytes) of CONTINUED_TEXT
 
     @property
     def error_id(self) -> int:
@@ -47,6 +52,7 @@ def _handler(spec: catalog.MessageSpec) -> Callable:
     rsp_info, scalars = spec.rsp_info, spec.scalars
     has_body = spec.struct is not None
     is_response = spec.kind == "response"
+    continued = CONTINUED_TEXT.get(spec.struct or "") if is_response else None
 
     def on_callback(self: Any, *args: Any) -> None:
         # An exception escaping a SWIG director method aborts the process: never let one.
@@ -54,7 +60,10 @@ def _handler(spec: catalog.MessageSpec) -> Callable:
             args = list(args)
             event = Event(msg_type, body_key)
             if has_body:
-                event.body = to_dict(args.pop(0))
+                struct = args.pop(0)
+                event.body = to_dict(struct)
+                if continued and struct is not None:
+                    event.continued = (continued, raw_text(struct, continued))
             if rsp_info:
                 event.rsp_info = to_dict(args.pop(0))
             if is_response:

@@ -9,6 +9,7 @@ each ws client gets its own answer whatever RequestID it used.
 from __future__ import annotations
 
 import asyncio
+import codecs
 import functools
 import itertools
 import logging
@@ -19,6 +20,7 @@ from wsbridge.adapters.ctp.api import Call, create_api, openctp, request_table, 
 from wsbridge.adapters.ctp.config import CtpSettings
 from wsbridge.adapters.ctp.pacing import QueryPacer
 from wsbridge.adapters.ctp.parsing import FieldError, to_struct
+from wsbridge.adapters.ctp.parsing.text import ENCODING
 from wsbridge.adapters.ctp.spi import Event, spi_class
 from wsbridge.protocol import errors
 from wsbridge.protocol.errors import CtpError
@@ -38,16 +40,23 @@ def tables(app: str) -> tuple[dict[str, Call], type]:
 class Pending:
     """An upstream request waiting for its answer: rows until IsLast, or an error."""
 
-    __slots__ = ("call", "error", "future", "rows")
+    __slots__ = ("call", "decoder", "error", "future", "rows")
 
     def __init__(self, call: Call, future: asyncio.Future) -> None:
         self.call = call
         self.future = future
         self.rows: list[dict] = []
         self.error: CtpError | None = None
+        self.decoder: codecs.IncrementalDecoder | None = None
 
     def add(self, event: Event) -> None:
         if event.body is not None:
+            if event.continued is not None:
+                # A character cut between two rows is completed from the next row.
+                name, raw = event.continued
+                if self.decoder is None:
+                    self.decoder = codecs.getincrementaldecoder(ENCODING)("replace")
+                event.body[name] = self.decoder.decode(raw, final=event.is_last)
             self.rows.append(event.body)
         if event.error_id and self.error is None:
             self.error = rsp_error(event.rsp_info)

@@ -29,6 +29,8 @@ log = logging.getLogger("wsbridge.ctp.stand-in")
 
 API_VERSION = "wsbridge-ctp-stand-in 1 (openctp-ctp 6.7 API)"
 QUERY_PREFIXES = ("ReqQry", "ReqQuery")
+STATEMENT_TITLE = "交易结算单(盯市) 模拟交易所 Settlement statement (marked to market)\n"
+STATEMENT_BYTES = 500  # what SettlementInfo.Content holds
 
 
 class SimApi:
@@ -214,6 +216,17 @@ class SimApi:
         """Called by the front's clock every market bucket (under its lock)."""
 
 
+def statement_rows(rows: list[dict]) -> list[dict]:
+    """A settlement statement as a front sends it: a Chinese title, the text cut into
+    rows of 500 GB18030 bytes wherever that falls, even inside a character."""
+    if not rows:
+        return rows
+    text = STATEMENT_TITLE + "".join(row["Content"] for row in rows)
+    raw = text.encode("gb18030")
+    return [{**rows[0], "SequenceNo": n, "Content": raw[i:i + STATEMENT_BYTES]}
+            for n, i in enumerate(range(0, len(raw), STATEMENT_BYTES), 1)]
+
+
 def fit(cls: type, values: dict) -> Any:
     """A struct as a front fills it: text cut to the field's size, never refused."""
     return to_struct(cls, values, truncate=True)
@@ -286,6 +299,8 @@ class SimTraderApi(SimApi):
             rows = exchange.query(session, msg_type, values)
             if msg_type == "ReqUserLogout":
                 self.session, self.account = None, None
+            if msg_type == "ReqQrySettlementInfo":
+                rows = statement_rows(rows)
             return rows
 
     def _authenticate(self, values: dict) -> dict:

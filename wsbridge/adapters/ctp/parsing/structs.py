@@ -35,12 +35,24 @@ def to_dict(obj: Any) -> dict | None:
     return out
 
 
+def raw_text(obj: Any, name: str) -> bytes:
+    """A text field's bytes as CTP holds them (up to the NUL), undecoded."""
+    layout = layout_of(type(obj))
+    if layout.packer is None:
+        value = getattr(obj, name)
+        return value if isinstance(value, bytes) else value.encode("gb18030")
+    index = layout.names.index(name)
+    raw = layout.packer.unpack(ctypes.string_at(address(obj), layout.packer.size))[index]
+    return raw.split(b"\0", 1)[0]
+
+
 def to_struct(cls: type, values: dict | None = None, truncate: bool = False) -> Any:
     """A new ``cls`` instance with ``values`` set and every other field zero.
 
-    Raises :class:`FieldError` naming the field for an unknown field or a value that does
-    not fit (wrong type, out of range, text longer than the field in GB18030 bytes);
-    ``truncate`` cuts overlong text to the field instead, as a C program would.
+    Text is ``str`` (encoded to GB18030 here) or ``bytes`` (already CTP's bytes). Raises
+    :class:`FieldError` naming the field for an unknown field or a value that does not fit
+    (wrong type, out of range, text longer than the field in GB18030 bytes); ``truncate``
+    cuts overlong text to the field instead, as a C program would.
     """
     obj = cls()
     fill(obj, values or {}, truncate)
@@ -70,6 +82,10 @@ def fill(obj: Any, values: dict, truncate: bool = False) -> None:
 
 
 def _pack_value(name: str, kind: str, size: int, value: Any, truncate: bool) -> Any:
+    if kind == "string" and isinstance(value, bytes):
+        if b"\0" in value or len(value) > size - 1:
+            raise FieldError(name, f"{len(value)} raw bytes, the field holds {size - 1}")
+        return value
     if kind == "string":
         return b"" if value is None or value == "" else encode(name, value, size - 1,
                                                                 truncate)

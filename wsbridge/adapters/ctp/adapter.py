@@ -62,7 +62,7 @@ class CtpAdapter(Adapter):
         if self.feed is not None:
             closing.append(self.feed.close())
         self.sessions.clear()
-        await asyncio.gather(*closing, return_exceptions=True)
+        await asyncio.gather(*closing, *self._tasks, return_exceptions=True)
         if self._stand_in is not None:
             self._stand_in.close()
 

@@ -25,9 +25,10 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from wsbridge.simulators.ctp.api import SimMdApi, SimTraderApi
 from wsbridge.simulators.ctp.front import SimFront
+from wsbridge.simulators.ctp.market import SimMdApi
 from wsbridge.simulators.ctp.settings import StandInSettings, parse
+from wsbridge.simulators.ctp.trader import SimTraderApi
 
 __all__ = ["SimFront", "SimMdApi", "SimTraderApi", "StandInSettings", "create_api", "front",
            "parse"]

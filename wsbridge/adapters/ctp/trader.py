@@ -133,7 +133,7 @@ class TraderSession(Upstream):
         return reply
 
     def on_connected(self) -> None:
-        if self.login_fields and self._relogin is None:
+        if self._opened_ok() and self._relogin is None:
             self.log.info("front reconnected: logging in again")
             self._relogin = asyncio.ensure_future(self._reopen())
 
@@ -156,6 +156,11 @@ class TraderSession(Upstream):
         finally:
             self._relogin = None
 
+    def _opened_ok(self) -> bool:
+        """Logged in once: from now on the session re-opens itself after disconnects."""
+        return self.opened.done() and not self.opened.cancelled() and \
+            self.opened.exception() is None
+
     def _set_ready(self, ready: bool) -> None:
         self.ready = ready
         if ready:
@@ -176,7 +181,7 @@ class TraderSession(Upstream):
 
     def on_disconnected(self, reason: int, was_connected: bool) -> None:
         self._set_ready(False)
-        if not self.login_fields:
+        if not self._opened_ok():
             return  # still opening: establish() reports it
         self.log.warning("front disconnected (reason 0x%x); CTP reconnects by itself", reason)
         self._status(False, f"{errors.message(errors.FRONT_NOT_ACTIVE)}: CTP front "

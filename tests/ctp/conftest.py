@@ -9,7 +9,7 @@ import pytest
 
 from tests.support import ServerProcess
 
-QUERY_INTERVAL = 0.1  # both the front's flow limit and the bridge's pacing, kept short
+QUERY_INTERVAL = 0.05  # both the front's flow limit and the bridge's pacing, kept short
 SIM = {"seed": 31, "tick_interval_ms": 200, "journal": None, "query_interval": QUERY_INTERVAL,
        "outage_seconds": 1.5}
 

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import re
-import signal
 import socket
-import subprocess
-import sys
-import threading
 import time
 from pathlib import Path
 
-from tests.support import REPO
+from tests.support import ToolProcess
 from wsbridge.client import Client
 from wsbridge.simulators.opend import protocol, protos
 
@@ -20,68 +15,21 @@ READY = re.compile(r"sim-opend ready: (\S+):(\d+)")
 START_TIMEOUT = 60.0
 
 
-class SimOpend:
+class SimOpend(ToolProcess):
     """``python -m wsbridge sim-opend`` on a free (or given) loopback port."""
 
+    ready_pattern = re.compile(r"sim-opend ready: (\S+):(\d+)")
+
     def __init__(self, workdir: Path, journal: bool = True, name: str = "sim-opend") -> None:
-        self.workdir = Path(workdir)
+        super().__init__(workdir, name)
         self.journal = str(self.workdir / f"{name}.sqlite") if journal else None
-        self.log_path = self.workdir / f"{name}.log"
-        self.process: subprocess.Popen | None = None
-        self.port = 0
 
-    def start(self, port: int | None = None) -> SimOpend:
-        argv = [sys.executable, "-m", "wsbridge", "sim-opend", "--port", str(port or 0),
-                "--tick-ms", "200"]
-        if self.journal:
-            argv += ["--journal", self.journal]
-        path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": path}
-        log = open(self.log_path, "a")  # noqa: SIM115 - kept for the process lifetime
-        self.process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=log, text=True,
-                                        cwd=self.workdir, env=env)
-        ready = threading.Event()
-
-        def read() -> None:
-            assert self.process is not None and self.process.stdout is not None
-            for line in self.process.stdout:
-                match = READY.search(line)
-                if match:
-                    self.port = int(match.group(2))
-                    ready.set()
-
-        threading.Thread(target=read, daemon=True).start()
-        deadline = time.monotonic() + START_TIMEOUT
-        while not ready.wait(0.05):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.kill()
-                raise RuntimeError(f"sim-opend did not start:\n{self.log_path.read_text()}")
-        return self
-
-    def kill(self) -> None:
-        """SIGKILL, as when OpenD crashes."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
+    def argv(self, port: int) -> list[str]:
+        return ["sim-opend", "--port", str(port), "--tick-ms", "200",
+                *(["--journal", self.journal] if self.journal else [])]
 
     def stop(self) -> int:
-        if self.process is None or self.process.poll() is not None:
-            return self.process.returncode if self.process else 0
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(15)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            raise
-
-    def __enter__(self) -> SimOpend:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        try:
-            self.stop()
-        finally:
-            self.kill()
+        return self.terminate()
 
 
 def wait_for(predicate, timeout: float = 15.0, what: str = "condition"):

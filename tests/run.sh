@@ -12,6 +12,8 @@ has_gb18030() { locale -a 2>/dev/null | grep -qi '^zh_CN\.gb18030$'; }
 packages=()
 has_gb18030 || packages+=(locales)
 command -v chromium >/dev/null || packages+=(chromium)
+# Instrument names are Chinese: a CJK font for the page's screenshot (web tests).
+fc-list :lang=zh 2>/dev/null | grep -q . || packages+=(fonts-wqy-microhei)
 if [ ${#packages[@]} -gt 0 ] && command -v apt-get >/dev/null; then
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq

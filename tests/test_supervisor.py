@@ -75,7 +75,7 @@ def test_all_supervises_and_stops_cleanly(tmp_path: Path) -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "wsbridge", "--app_type=all",
          f"--md-config={tmp_path / 'md.yaml'}", f"--td-config={tmp_path / 'td.yaml'}"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=tmp_path, env=env)
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path, env=env)
     out = Lines(process)
     try:
         at = out.wait_for(r"Web trading page:\s+http://127\.0\.0\.1:\d+/")

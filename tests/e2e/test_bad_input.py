@@ -54,10 +54,12 @@ async def test_oversized_frames(td_url: str) -> None:
         assert reply["RspInfo"]["ErrorID"] == -400 and "exceeds the limit" in reply["Detail"]
         await ws.send('{"MsgType": "ReqQryOrder", "RequestID": 4}')
         assert orjson.loads(await ws.recv())["RequestID"] == 4
-        await ws.send("x" * (5 * 1024 * 1024))  # over max_frame_bytes: closed with 1009
-        with pytest.raises(ConnectionClosed) as info:
-            await ws.recv()
-        assert info.value.rcvd.code == 1009
+    ws = await connect(td_url, max_size=None)
+    await ws.send("x" * (5 * 1024 * 1024))  # over max_frame_bytes: closed with 1009
+    with pytest.raises(ConnectionClosed) as info:
+        await ws.recv()
+    assert info.value.rcvd.code == 1009
+    await ws.wait_closed()  # the server ended it; nothing left for us to close
 
 
 async def test_bad_client_does_not_disturb_another(td_url: str) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.e2e.conftest import sim_config
 from tests.e2e.trading import Trader, order_fields
+from tests.support import ServerProcess
 from wsbridge.client import Client
 
 BUY, SELL = "0", "1"
@@ -34,15 +36,20 @@ async def test_limit_buy_at_the_md_ask_fills_at_that_price(trader: Trader, md_ur
     async with await Client.connect(md_url) as md:
         await md.login("agree")
         await md.subscribe([rb["InstrumentID"]])
-        tick = (await md.next_push("RtnDepthMarketData"))["DepthMarketData"]
-    result = await trader.place(rb, BUY, OPEN, tick["AskPrice1"], 1)
+        await md.next_push("RtnDepthMarketData")  # the snapshot sent on subscribe
+        for _attempt in range(3):
+            tick = (await md.next_push("RtnDepthMarketData"))["DepthMarketData"]
+            result = await trader.place(rb, BUY, OPEN, tick["AskPrice1"], 1)
+            (trade,) = result["trades"]
+            assert trade["Price"] <= tick["AskPrice1"]  # never worse than the quote shown
+            if trade["Price"] == tick["AskPrice1"]:
+                break  # else the order crossed a tick boundary on a loaded machine: again
+        assert trade["Price"] == tick["AskPrice1"] and trade["Volume"] == 1
     assert result["error"] is None
     statuses = [(o["OrderSubmitStatus"], o["OrderStatus"]) for o in result["orders"]]
     assert statuses[0] == ("0", "a")  # submitted, status unknown
     assert ("3", "3") in statuses  # accepted, queueing
     assert statuses[-1][1] == "0"  # all traded
-    (trade,) = result["trades"]
-    assert trade["Price"] == tick["AskPrice1"] and trade["Volume"] == 1
     final = result["orders"][-1]
     assert final["VolumeTraded"] == 1 and final["VolumeTotal"] == 0
     assert trade["OrderSysID"] == final["OrderSysID"] and trade["TradeID"]
@@ -99,8 +106,8 @@ async def test_market_fak_and_fok(trader: Trader) -> None:
     market = await trader.place(m, BUY, OPEN, 0.0, 1, price_type="1", time_cond="1")
     assert market["orders"][-1]["OrderStatus"] == "0" and market["trades"]
     depth = await trader.depth(m)
-    big = depth["AskVolume1"] + depth["AskVolume2"] + depth["AskVolume3"] + depth[
-        "AskVolume4"] + depth["AskVolume5"] + 1000
+    # More than the whole visible book at that price, within the per-order maximum.
+    big = min(m["MaxLimitOrderVolume"], sum(depth[f"AskVolume{i}"] for i in range(1, 6)) + 200)
     fak = await trader.place(m, BUY, OPEN, depth["AskPrice1"], big, time_cond="1",
                              volume_cond="1")
     final = fak["orders"][-1]
@@ -110,7 +117,8 @@ async def test_market_fak_and_fok(trader: Trader) -> None:
                              volume_cond="3")
     assert fok["orders"][-1]["OrderStatus"] == "5" and fok["trades"] == []
     depth = await trader.depth(m)
-    small = await trader.place(m, BUY, OPEN, depth["AskPrice1"], 1, time_cond="1",
+    # The FAK took the first level; the rest of the book is still there for a small FOK.
+    small = await trader.place(m, BUY, OPEN, depth["UpperLimitPrice"], 1, time_cond="1",
                                volume_cond="3")
     assert small["orders"][-1]["OrderStatus"] == "0" and len(small["trades"]) == 1
 
@@ -122,7 +130,7 @@ async def test_shfe_close_today_and_yesterday_rules(trader: Trader) -> None:
     assert opened["orders"][-1]["OrderStatus"] == "0"
     low = depth["LowerLimitPrice"]
     too_many = await trader.place(rb, SELL, CLOSE_TODAY, low, 3)
-    assert too_many["error"]["RspInfo"]["ErrorID"] == 50
+    assert too_many["error"]["RspInfo"]["ErrorID"] == 30  # more than the whole position
     no_yesterday = await trader.place(rb, SELL, CLOSE_YESTERDAY, low, 1)
     assert no_yesterday["error"]["RspInfo"]["ErrorID"] == 51
     closed = await trader.place(rb, SELL, CLOSE_TODAY, low, 2)
@@ -195,3 +203,46 @@ async def test_insufficient_money(trader: Trader) -> None:
     acct = await trader.account()
     assert acct["Available"] >= 0
     assert_account_identities(acct)
+
+
+async def test_yesterday_positions_after_the_day_rolls(tmp_path) -> None:
+    """Positions opened on one trading day are yesterday's on the next (SHFE rules)."""
+    config = sim_config(tmp_path)
+    config["sim"]["utc_offset_minutes"] = -12 * 60  # UTC-12, then UTC+12: a day later
+    server = ServerProcess("td", config, tmp_path, "yesterday").start()
+    try:
+        trader = await Trader.connect(server.url, "overnight", "pw")
+        rb = await trader.instrument("rb")
+        depth = await trader.depth(rb)
+        opened = await trader.place(rb, BUY, OPEN, depth["UpperLimitPrice"], 3)
+        assert opened["orders"][-1]["OrderStatus"] == "0"
+        day_one = trader.login["TradingDay"]
+        await trader.close()
+        assert server.terminate() == 0
+    finally:
+        server.kill()
+    config["sim"]["utc_offset_minutes"] = 12 * 60
+    server = ServerProcess("td", config, tmp_path, "today").start()
+    try:
+        trader = await Trader.connect(server.url, "overnight", "pw")
+        assert trader.login["TradingDay"] > day_one
+        rb = await trader.instrument("rb")
+        (position,) = [p for p in await trader.positions(rb) if p["Position"]]
+        assert position["PositionDate"] == "2" and position["YdPosition"] == 3
+        assert position["TodayPosition"] == 0
+        depth = await trader.depth(rb)
+        low = depth["LowerLimitPrice"]
+        no_today = await trader.place(rb, SELL, CLOSE_TODAY, low, 1)
+        assert no_today["error"]["RspInfo"]["ErrorID"] == 50
+        yesterday = await trader.place(rb, SELL, CLOSE_YESTERDAY, low, 1)
+        assert yesterday["orders"][-1]["OrderStatus"] == "0"
+        close = await trader.place(rb, SELL, CLOSE, low, 1)  # SHFE: close = yesterday's
+        assert close["orders"][-1]["OrderStatus"] == "0"
+        too_many = await trader.place(rb, SELL, CLOSE_YESTERDAY, low, 2)
+        assert too_many["error"]["RspInfo"]["ErrorID"] in (30, 51)
+        (position,) = [p for p in await trader.positions(rb) if p["Position"]]
+        assert position["YdPosition"] == 3 and position["Position"] == 1
+        assert_account_identities(await trader.account())
+        await trader.close()
+    finally:
+        server.kill()

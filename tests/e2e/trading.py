@@ -110,7 +110,15 @@ class Trader:
             if status in FINAL and _traded(result) >= body["VolumeTraded"]:
                 return result
             if status == "3" and not until_final and body["OrderSubmitStatus"] == "3":
-                return result
+                # Accepted: fills the market gives at once are already on their way. A
+                # round trip behind them tells a resting order from a filling one.
+                await self.client.call("ReqQryInvestor", {})
+                if not self._more_for(ref):
+                    return result
+
+    def _more_for(self, ref: str) -> bool:
+        return any(_ref_of(m) == ref for m in list(self.client._pushes._queue)
+                   if m is not None)
 
     async def cancel(self, order: dict) -> list[dict]:
         """ReqOrderAction by exchange order id.

@@ -31,7 +31,7 @@ async def test_request_rate_limit(tmp_path: Path) -> None:
                 answers[msg["RequestID"]] = msg["RspInfo"]["ErrorID"]
             codes = [answers[i] for i in ids]
             assert set(codes) == {0, -3}
-            assert codes.count(0) >= 5 and codes.count(-3) >= 10
+            assert codes.count(0) >= 4 and codes.count(-3) >= 10  # burst 5, login took one
             await asyncio.sleep(1.0)  # the bucket refills: the socket is usable again
             assert (await c.query("ReqQryTradingAccount", {}))[0]["Balance"] > 0
 

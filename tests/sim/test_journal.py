@@ -143,3 +143,17 @@ def test_kill_9_loses_no_acknowledged_order(tmp_path):
     assert row["Position"] == 1
     assert len(ex.query(session, "ReqQryTrade", {})) >= 1
     ex.close()
+
+
+def test_a_currency_added_to_the_config_funds_existing_accounts(tmp_path):
+    path = str(tmp_path / "sim.sqlite")
+    no_usd = make_settings(instruments={"AAPL": None, "MSFT": None})
+    ex = Exchange(no_usd, path, FakeClock())
+    session = ex.login("9999", "alice", "pw")
+    assert ex.query(session, "ReqQryTradingAccount", {"CurrencyID": "USD"}) == []
+    ex.close()
+    ex = Exchange(make_settings(), path, FakeClock())
+    session = ex.login("9999", "alice", "pw")
+    (usd,) = ex.query(session, "ReqQryTradingAccount", {"CurrencyID": "USD"})
+    assert usd["Balance"] == usd["Available"] == 10_000_000
+    ex.close()

@@ -58,7 +58,7 @@ class ExchangeMachine(RuleBasedStateMachine):
     def insert(self, user, which, buy, offset, kind, ticks, lots, wait):
         self.clock.tick(wait)
         iid = self.iids[which]
-        inst = self.ex.instruments[iid]
+        inst = self.ex.lookup(iid)
         depth = self.ex.depth(iid)
         touch = depth["AskPrice1" if buy else "BidPrice1"] or depth["LastPrice"]
         price = inst.price(inst.ticks(touch) + ticks)
@@ -150,7 +150,7 @@ class ExchangeMachine(RuleBasedStateMachine):
             traded = defaultdict(int)
             for t in self.ex.query(session, "ReqQryTrade", {}):
                 traded[t["OrderSysID"]] += t["Volume"]
-                inst = self.ex.instruments[t["InstrumentID"]]
+                inst = self.ex.lookup(t["InstrumentID"])
                 assert inst.on_grid(t["Price"])
             for o in self.ex.query(session, "ReqQryOrder", {}):
                 assert traded[o["OrderSysID"]] == o["VolumeTraded"]
@@ -170,7 +170,7 @@ class ExchangeMachine(RuleBasedStateMachine):
                 frozen = r["LongFrozen"] + r["ShortFrozen"]
                 assert 0 <= frozen <= r["Position"]
                 held[(r["InstrumentID"], r["PosiDirection"])] += r["Position"]
-                if self.ex.instruments[r["InstrumentID"]].is_stock:
+                if self.ex.lookup(r["InstrumentID"]).is_stock:
                     assert r["PosiDirection"] == "2"
             lots = defaultdict(int)
             for d in self.ex.query(session, "ReqQryInvestorPositionDetail", {}):
@@ -198,14 +198,14 @@ class ExchangeMachine(RuleBasedStateMachine):
         for session in self.sessions.values():
             expected = defaultdict(float)
             for t in self.ex.query(session, "ReqQryTrade", {}):
-                inst = self.ex.instruments[t["InstrumentID"]]
+                inst = self.ex.lookup(t["InstrumentID"])
                 mark = self.ex.depth(inst.id)["LastPrice"]
                 sign = 1 if t["Direction"] == "0" else -1
                 expected[inst.spec.currency] += (
                     sign * (mark - t["Price"]) * t["Volume"] * inst.spec.multiplier
                 )
             for r in self.ex.query(session, "ReqQryInvestorPosition", {}):
-                inst = self.ex.instruments[r["InstrumentID"]]
+                inst = self.ex.lookup(r["InstrumentID"])
                 depth = self.ex.depth(inst.id)
                 sign = 1 if r["PosiDirection"] == "2" else -1
                 expected[inst.spec.currency] += (

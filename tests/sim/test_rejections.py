@@ -34,6 +34,7 @@ BAD_FIELDS = [
     ("VolumeTotalOriginal", {"VolumeTotalOriginal": 0}),
     ("VolumeTotalOriginal", {"VolumeTotalOriginal": -3}),
     ("VolumeTotalOriginal", {"VolumeTotalOriginal": 501}),
+    ("VolumeTotalOriginal", {"VolumeTotalOriginal": 2.5}),
     ("LimitPrice", {"LimitPrice": "abc"}),
     ("MinVolume", {"TimeCondition": "1", "VolumeCondition": "2", "MinVolume": 0}),
 ]
@@ -46,6 +47,21 @@ def test_bad_fields_are_error_15_naming_the_field(ex, session, field, change):
     body.update(change)
     exc = _reject(ex, session, body)
     assert exc.error_id == 15 and field in exc.error_msg
+
+
+def test_messages_say_what_was_wrong(ex, session):
+    iid = future_id(ex, "rb")
+    exc = _reject(ex, session, order(iid, "1", "1", ex.depth(iid)["LastPrice"], 2))
+    assert exc.error_msg == "CTP:Close volume exceeds position: closeable 0, asked 2"
+
+
+def test_numbers_sent_as_text_are_read_as_numbers(ex, session):
+    iid = future_id(ex, "rb")
+    body = order(iid, "0", "0", str(ex.depth(iid)["LowerLimitPrice"]), "2")
+    placed = last_order(ex.insert_order(session, body))
+    assert placed["VolumeTotalOriginal"] == 2 and isinstance(placed["LimitPrice"], float)
+    ex.cancel_order(session, {"FrontID": str(placed["FrontID"]),
+                              "SessionID": str(placed["SessionID"]), "OrderRef": "1"})
 
 
 def test_price_outside_the_daily_limits_is_15(ex, session):

@@ -46,6 +46,8 @@ class MessageSpec:
     responses: tuple[str, ...] = ()
     request: str | None = None
     instrument_list: bool = False
+    rsp_info: bool = False  # responses / ErrRtn pushes: the callback carries an RspInfo
+    scalars: tuple[str, ...] = ()  # plain integer arguments (FrontDisconnected's Reason)
 
     @property
     def response(self) -> MessageSpec | None:
@@ -90,6 +92,8 @@ def messages(app: str) -> dict[str, MessageSpec]:
             responses=tuple(entry.get("responses", ())),
             request=entry.get("request"),
             instrument_list=entry.get("instrument_list", False),
+            rsp_info=entry.get("rsp_info", False),
+            scalars=tuple(entry.get("scalars", ())),
         )
     return out
 

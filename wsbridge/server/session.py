@@ -89,6 +89,7 @@ class Session:
             req = decode_request(raw, self.app, self.limits.max_message_bytes)
         except ProtocolError as exc:
             metrics.messages_in.labels("invalid").inc()
+            metrics.errors.labels(str(exc.error_id)).inc()
             self.log.info("rejected frame: %s", exc)
             self.send(exc.reply())
             return

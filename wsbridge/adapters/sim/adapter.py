@@ -13,7 +13,7 @@ import contextlib
 import itertools
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from wsbridge.adapters.base import Adapter, Login, Reply, Request, Sink
@@ -45,9 +45,11 @@ class SimAdapter(Adapter):
     def __init__(
         self, settings: SimSettings, app_type: str, sink: Sink,
         clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         super().__init__(settings, app_type, sink)
-        self.clock = clock
+        self.clock = clock  # epoch seconds; tests pass a fake clock and a matching sleep
+        self.sleep = sleep
         self.exchange: Exchange | None = None
         self._subscribed: dict[str, None] = {}  # insertion-ordered set
         self._task: asyncio.Task | None = None
@@ -182,7 +184,7 @@ class SimAdapter(Adapter):
         tick_ms = self.settings.tick_interval_ms
         while True:
             boundary = (to_ms(self.clock()) // tick_ms + 1) * tick_ms
-            await asyncio.sleep(max(0.0, boundary / 1000 - self.clock()))
+            await self.sleep(max(0.0, boundary / 1000 - self.clock()))
             now = max(self.clock(), boundary / 1000)
             try:
                 if self.app_type == "md":

@@ -6,41 +6,39 @@ value). The enum characters are CTP's, written out here so the engine needs no C
 
 from __future__ import annotations
 
-from functools import cache
-
-
-@cache
-def _template(struct: str) -> dict:
-    try:
-        from wsbridge.protocol import catalog  # type: ignore[attr-defined]
-    except ImportError:
-        return _template_from_openctp(struct)
-    return catalog.blank(struct)
-
-
-def _template_from_openctp(struct: str) -> dict:
-    # Temporary until wsbridge.protocol.catalog lands on main.
-    from openctp_ctp import tdapi
-
-    obj = getattr(tdapi, f"CThostFtdc{struct}Field")()
-    out = {}
-    for name in dir(obj):
-        if name.startswith("_") or name in ("this", "thisown"):
-            continue
-        value = getattr(obj, name)
-        out[name] = "" if isinstance(value, (str, bytes)) else type(value)()
-    return out
+from wsbridge.protocol import catalog
 
 
 def blank(struct: str) -> dict:
     """A fresh dict with every field of ``CThostFtdc<struct>Field`` at its zero value."""
-    return dict(_template(struct))
+    return catalog.blank(struct)
 
 
 def filled(struct: str, **values: object) -> dict:
-    """A full ``struct`` dict with ``values`` set."""
-    out = dict(_template(struct))
-    out.update(values)
+    """A full ``struct`` dict with ``values`` set (KeyError for a field CTP lacks)."""
+    return catalog.filled(struct, values)
+
+
+def read(struct: str, body: dict | None) -> dict:
+    """A full ``struct`` dict from a client's partial one.
+
+    Unknown keys and nulls are dropped; numbers sent as text become numbers where the
+    field is numeric (a value that does not convert is kept, for the checks to reject).
+    """
+    out = catalog.blank(struct)
+    for key, value in (body or {}).items():
+        if key not in out or value is None:
+            continue
+        zero = out[key]
+        if isinstance(zero, str):
+            out[key] = value if isinstance(value, str) else str(value)
+        elif isinstance(value, str):
+            try:
+                out[key] = type(zero)(value)
+            except ValueError:
+                out[key] = value
+        else:
+            out[key] = value
     return out
 
 

@@ -36,6 +36,11 @@ class Event(NamedTuple):
     rsp_info: dict | None = None
 
 
+def _refuse(error_id: int, detail: str) -> CtpError:
+    """A CtpError whose ErrorMsg says what exactly was wrong (clients see only ErrorMsg)."""
+    return CtpError(error_id, f"{errors.message(error_id)}: {detail}", detail)
+
+
 class OrderRejected(CtpError):
     """An order insert or action the exchange refused.
 
@@ -142,15 +147,15 @@ class Exchange:
             account = acc.Account.from_record(record)
             self._accounts[account.key] = account
         for key, record in journal.lots():
-            self._instrument(record["instrument_id"])
+            self.find(record["instrument_id"])
             self._accounts[key].lots[record["trade_id"]] = acc.Lot(**record)
         for key, row, record in journal.stats():
             iid, posi, date = row.split("|")
-            self._instrument(iid)
+            self.find(iid)
             self._accounts[key].stats[(iid, posi, date)] = acc.Stats(**record)
         for record in journal.orders(self.trading_day):
             wo = orders.WorkingOrder.from_record(record)
-            self._instrument(wo.instrument_id)
+            self.find(wo.instrument_id)
             self._orders[wo.sys_id] = wo
             o = wo.order
             self._refs[(o["FrontID"], o["SessionID"], o["OrderRef"])] = wo.sys_id
@@ -169,7 +174,8 @@ class Exchange:
         self._changes.meta[f"next_{name}"] = str(value + 1)
         return value
 
-    def _instrument(self, iid: str) -> Instrument | None:
+    def find(self, iid: str) -> Instrument | None:
+        """An instrument by id: listed, or a contract of a configured product, or None."""
         inst = self.instruments.get(iid) or self._unlisted.get(iid)
         if inst is None:
             inst = self.catalog.get(iid)
@@ -179,7 +185,7 @@ class Exchange:
 
     def lookup(self, iid: str) -> Instrument:
         """An instrument by id, listed or not (KeyError if no product makes it)."""
-        inst = self._instrument(iid)
+        inst = self.find(iid)
         if inst is None:
             raise KeyError(iid)
         return inst
@@ -219,7 +225,7 @@ class Exchange:
 
     def depth(self, instrument_id: str, now: float | None = None) -> dict:
         """The DepthMarketData of an instrument now; CtpError(16) if unknown."""
-        inst = self._instrument(instrument_id)
+        inst = self.find(instrument_id)
         if inst is None:
             raise CtpError(errors.INSTRUMENT_NOT_FOUND, detail=instrument_id)
         t_ms = to_ms(self._clock() if now is None else now)
@@ -258,6 +264,11 @@ class Exchange:
             self._save_account(account)
         elif account.password != password:
             raise CtpError(errors.INVALID_LOGIN)
+        missing = [c for c in self.catalog.currencies() if c not in account.pre_balance]
+        if missing:  # a currency the config added since the account was opened
+            for currency in missing:
+                account.pre_balance[currency] = self.settings.initial_funds
+            self._save_account(account)
         refs = [
             int(wo.order["OrderRef"]) for wo in self._orders.values()
             if wo.account == key and wo.order["OrderRef"].isdigit()
@@ -343,16 +354,18 @@ class Exchange:
         inp = orders.normalize(input_order, session.broker_id, session.user_id)
         try:
             self._check_order_ref(session, inp)
-            inst = self._instrument(inp["InstrumentID"])
+            inst = self.find(inp["InstrumentID"])
             if inst is None or inp["ExchangeID"] not in ("", inst.exchange_id):
-                raise CtpError(errors.INSTRUMENT_NOT_FOUND, detail=inp["InstrumentID"])
+                raise _refuse(errors.INSTRUMENT_NOT_FOUND,
+                              f"{inp['InstrumentID']!r} on {inp['ExchangeID'] or 'any exchange'}")
             inp["ExchangeID"] = inst.exchange_id
             intent = orders.parse(inp, inst, self._quote(inst))
             wo = self._freeze(account, inst, intent)
             if self.settings.require_settlement_confirm and (
                 account.confirm_date != self.trading_day
             ):
-                raise CtpError(errors.SETTLEMENT_NOT_CONFIRMED)
+                raise _refuse(errors.SETTLEMENT_NOT_CONFIRMED,
+                              "send ReqSettlementInfoConfirm first")
         except CtpError as exc:
             self._commit()
             raise OrderRejected(exc, inp, [
@@ -366,7 +379,7 @@ class Exchange:
         if not ref:
             ref = inp["OrderRef"] = str(session.max_order_ref + 1)
         if (session.front_id, session.session_id, ref) in self._refs:
-            raise CtpError(errors.DUPLICATE_ORDER_REF, detail=f"OrderRef {ref}")
+            raise _refuse(errors.DUPLICATE_ORDER_REF, f"OrderRef {ref} used in this session")
 
     def _freeze(
         self, account: acc.Account, inst: Instrument, intent: orders.Intent
@@ -388,9 +401,9 @@ class Exchange:
             need = wo.close_yd * wo.fee_unit_yd + wo.close_today * wo.fee_unit_today
         available = self.money(account, inst.spec.currency).available
         if need > available + 1e-6:
-            raise CtpError(
+            raise _refuse(
                 errors.INSUFFICIENT_MONEY,
-                detail=f"needs {need:.2f} {inst.spec.currency}, available {available:.2f}",
+                f"needs {need:.2f} {inst.spec.currency}, available {available:.2f}",
             )
         return wo
 
@@ -416,14 +429,15 @@ class Exchange:
         v, total = intent.volume, yd + today
         offset = intent.offset
         if v > total:
-            raise CtpError(errors.CLOSE_EXCEEDS_POSITION, detail=f"closeable {total}")
+            raise _refuse(errors.CLOSE_EXCEEDS_POSITION, f"closeable {total}, asked {v}")
         if offset == ctp.CLOSE_TODAY:
             if v > today:
-                raise CtpError(errors.CLOSE_TODAY_EXCEEDS, detail=f"today's closeable {today}")
+                raise _refuse(errors.CLOSE_TODAY_EXCEEDS, f"today's closeable {today}, asked {v}")
             return 0, v
         if offset == ctp.CLOSE_YESTERDAY or inst.split_today:
             if v > yd:
-                raise CtpError(errors.CLOSE_YESTERDAY_EXCEEDS, detail=f"earlier closeable {yd}")
+                raise _refuse(errors.CLOSE_YESTERDAY_EXCEEDS,
+                              f"yesterday's closeable {yd}, asked {v}")
             return v, 0
         first = min(v, yd)
         return first, v - first
@@ -575,8 +589,7 @@ class Exchange:
         """Cancel a working order; raises :class:`OrderRejected` (25 / 26 / 23) otherwise."""
         t_ms = self._now(now)
         account = self._account(session)
-        inp = ctp.blank("InputOrderAction")
-        inp.update({k: v for k, v in (input_action or {}).items() if k in inp and v is not None})
+        inp = ctp.read("InputOrderAction", input_action)
         inp["BrokerID"] = inp["BrokerID"] or session.broker_id
         inp["InvestorID"] = inp["InvestorID"] or session.user_id
         inp["UserID"] = inp["UserID"] or session.user_id
@@ -585,11 +598,11 @@ class Exchange:
         try:
             wo = self._find_order(session, account, inp)
             if inp["ActionFlag"] != ctp.ACTION_DELETE:
-                raise CtpError(errors.BAD_ORDER_ACTION_FIELD,
-                               detail="ActionFlag: only '0' (delete) is supported")
+                raise _refuse(errors.BAD_ORDER_ACTION_FIELD,
+                              "ActionFlag: only '0' (delete) is supported")
             if not wo.working:
-                raise CtpError(errors.ORDER_NOT_CANCELABLE,
-                               detail=f"OrderStatus {wo.order['OrderStatus']}")
+                raise _refuse(errors.ORDER_NOT_CANCELABLE,
+                              f"order {wo.sys_id} has OrderStatus {wo.order['OrderStatus']!r}")
         except CtpError as exc:
             raise OrderRejected(exc, inp, [
                 Event(account.key, "ErrRtnOrderAction", "OrderAction",
@@ -613,7 +626,8 @@ class Exchange:
             found = self._refs.get((front, sid, str(inp["OrderRef"]).strip()))
             wo = self._orders.get(found) if found else None
         if wo is None or wo.account != account.key:
-            raise CtpError(errors.ORDER_NOT_FOUND)
+            which = f"OrderSysID {sys_id}" if sys_id else f"OrderRef {inp['OrderRef']}"
+            raise _refuse(errors.ORDER_NOT_FOUND, f"no order of yours with {which} today")
         return wo
 
     def _order_action(

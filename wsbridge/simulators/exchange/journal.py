@@ -87,11 +87,11 @@ class Journal:
         return [(account, orjson.loads(d)) for account, d in rows]
 
     def lots(self) -> list[tuple[str, dict]]:
-        rows = self._db.execute("SELECT account, data FROM lots")
+        rows = self._db.execute("SELECT account, data FROM lots ORDER BY rowid")
         return [(account, orjson.loads(d)) for account, d in rows]
 
     def stats(self) -> list[tuple[str, str, dict]]:
-        rows = self._db.execute("SELECT account, row, data FROM stats")
+        rows = self._db.execute("SELECT account, row, data FROM stats ORDER BY rowid")
         return [(account, row, orjson.loads(d)) for account, row, d in rows]
 
     # -- writing ------------------------------------------------------------------------
@@ -111,8 +111,10 @@ class Journal:
                 "INSERT OR REPLACE INTO accounts VALUES (?, ?)",
                 [(k, dumps(v)) for k, v in changes.accounts.items()],
             )
+            # An upsert keeps the row (and its rowid, the load order) of an updated order.
             db.executemany(
-                "INSERT OR REPLACE INTO orders VALUES (?, ?, ?)",
+                "INSERT INTO orders VALUES (?, ?, ?) ON CONFLICT (sys_id) DO UPDATE"
+                " SET day = excluded.day, data = excluded.data",
                 [(k, day, dumps(v)) for k, (day, v) in changes.orders.items()],
             )
             db.executemany(
@@ -123,7 +125,8 @@ class Journal:
                 ("lots", "trade_id", changes.lots), ("stats", "row", changes.stats)
             ):
                 db.executemany(
-                    f"INSERT OR REPLACE INTO {table} VALUES (?, ?, ?)",
+                    f"INSERT INTO {table} VALUES (?, ?, ?) ON CONFLICT (account, {key_col})"
+                    " DO UPDATE SET data = excluded.data",
                     [(a, k, dumps(v)) for (a, k), v in rows.items() if v is not None],
                 )
                 db.executemany(

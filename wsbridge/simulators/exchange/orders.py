@@ -33,10 +33,7 @@ def normalize(body: dict, broker_id: str, user_id: str) -> dict:
     enum fields that every CTP client sets the same way get CTP's usual value (limit price,
     GFD, any volume, immediately, speculation).
     """
-    out = ctp.blank("InputOrder")
-    for key, value in body.items():
-        if key in out and value is not None:
-            out[key] = value
+    out = ctp.read("InputOrder", body)
     out["BrokerID"] = out["BrokerID"] or broker_id
     out["InvestorID"] = out["InvestorID"] or user_id
     out["UserID"] = out["UserID"] or user_id
@@ -65,15 +62,13 @@ def _bad(what: str) -> CtpError:
 
 
 def _number(value: object, name: str, kind: type) -> float | int:
-    if isinstance(value, bool):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise _bad(f"{name} must be a number")
-    try:
-        number = kind(value)
-    except (TypeError, ValueError):
-        raise _bad(f"{name} must be a number") from None
-    if kind is float and not math.isfinite(number):
+    if kind is int and value != int(value):
+        raise _bad(f"{name} must be a whole number")
+    if not math.isfinite(value):
         raise _bad(f"{name} must be finite")
-    return number
+    return kind(value)
 
 
 def parse(inp: dict, inst: Instrument, quote: Quote) -> Intent:

@@ -47,7 +47,7 @@ def _instruments(ex: Exchange, body: dict) -> list:
     """Listed instruments passing the InstrumentID / ExchangeID filters."""
     iid = body.get("InstrumentID")
     if iid:
-        inst = ex.instruments.get(iid)
+        inst = ex.find(iid)
         found = [inst] if inst is not None else []
     else:
         found = list(ex.instruments.values())
@@ -60,7 +60,7 @@ def _instruments(ex: Exchange, body: dict) -> list:
 
 @handles("ReqQryInstrument")
 def _instrument(ex: Exchange, session: Session, body: dict) -> list[dict]:
-    rows = (dict(inst.fields) for inst in ex.instruments.values())
+    rows = (dict(inst.fields) for inst in _instruments(ex, body))
     return _filtered(rows, body, ("InstrumentID", "ExchangeID", "ProductID", "ExchangeInstID"))
 
 
@@ -226,7 +226,7 @@ def _trading_codes(ex: Exchange, session: Session, body: dict) -> list[dict]:
 @handles("ReqQryMaxOrderVolume")
 def _max_order_volume(ex: Exchange, session: Session, body: dict) -> list[dict]:
     account = ex.account_of(session)
-    inst = ex.instruments.get(body.get("InstrumentID", ""))
+    inst = ex.find(body.get("InstrumentID", ""))
     if inst is None:
         raise CtpError(errors.INSTRUMENT_NOT_FOUND, detail=body.get("InstrumentID", ""))
     buy = body.get("Direction", ctp.BUY) != ctp.SELL

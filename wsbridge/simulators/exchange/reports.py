@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from math import fsum
 
 from wsbridge.simulators.exchange import ctp
 from wsbridge.simulators.exchange.accounts import Account, Lot, RowKey, row_key
@@ -62,36 +63,40 @@ def money(
     account: Account, currency: str, lookup: Lookup, mark: Mark,
     working: Iterable[WorkingOrder],
 ) -> Money:
-    """The account's money in ``currency`` at the given marks."""
-    close_profit = commission = 0.0
+    """The account's money in ``currency`` at the given marks.
+
+    Sums use ``math.fsum`` so the result does not depend on iteration order (a reloaded
+    journal reports exactly what the running exchange did).
+    """
+    close_profit, commission = [], []
     for (iid, _, _), stats in account.stats.items():
         if lookup(iid).spec.currency == currency:
-            close_profit += stats.close_profit_by_date
-            commission += stats.commission
-    position_profit = curr_margin = 0.0
+            close_profit.append(stats.close_profit_by_date)
+            commission.append(stats.commission)
+    position_profit, curr_margin = [], []
     for lot in account.lots.values():
         if lot.volume <= 0:
             continue
         inst = lookup(lot.instrument_id)
         if inst.spec.currency == currency:
-            position_profit += lot_profit(lot, inst, mark(inst))
-            curr_margin += lot_margin(lot, inst)
-    frozen_margin = frozen_commission = 0.0
+            position_profit.append(lot_profit(lot, inst, mark(inst)))
+            curr_margin.append(lot_margin(lot, inst))
+    frozen_margin, frozen_commission = [], []
     for wo in working:
         if wo.account == account.key and lookup(wo.instrument_id).spec.currency == currency:
-            frozen_margin += wo.frozen_margin()
-            frozen_commission += wo.frozen_commission()
+            frozen_margin.append(wo.frozen_margin())
+            frozen_commission.append(wo.frozen_commission())
     return Money(
         currency=currency,
         pre_balance=account.pre_balance.get(currency, 0.0),
         deposit=account.deposit.get(currency, 0.0),
         withdraw=account.withdraw.get(currency, 0.0),
-        close_profit=close_profit,
-        position_profit=position_profit,
-        commission=commission,
-        curr_margin=curr_margin,
-        frozen_margin=frozen_margin,
-        frozen_commission=frozen_commission,
+        close_profit=fsum(close_profit),
+        position_profit=fsum(position_profit),
+        commission=fsum(commission),
+        curr_margin=fsum(curr_margin),
+        frozen_margin=fsum(frozen_margin),
+        frozen_commission=fsum(frozen_commission),
     )
 
 
@@ -190,17 +195,17 @@ def positions(
             CloseVolume=stats.close_volume if stats else 0,
             OpenAmount=stats.open_amount if stats else 0.0,
             CloseAmount=stats.close_amount if stats else 0.0,
-            PositionCost=sum(lot.basis * lot.volume * mult for lot in lots),
-            OpenCost=sum(lot.open_price * lot.volume * mult for lot in lots),
-            UseMargin=sum(lot_margin(lot, inst) for lot in lots),
-            ExchangeMargin=sum(lot_margin(lot, inst) for lot in lots),
+            PositionCost=fsum(lot.basis * lot.volume * mult for lot in lots),
+            OpenCost=fsum(lot.open_price * lot.volume * mult for lot in lots),
+            UseMargin=fsum(lot_margin(lot, inst) for lot in lots),
+            ExchangeMargin=fsum(lot_margin(lot, inst) for lot in lots),
             FrozenMargin=frozen_margin,
             FrozenCommission=frozen_fee,
             Commission=stats.commission if stats else 0.0,
             CloseProfit=stats.close_profit_by_date if stats else 0.0,
             CloseProfitByDate=stats.close_profit_by_date if stats else 0.0,
             CloseProfitByTrade=stats.close_profit_by_trade if stats else 0.0,
-            PositionProfit=sum(lot_profit(lot, inst, last) for lot in lots),
+            PositionProfit=fsum(lot_profit(lot, inst, last) for lot in lots),
             PreSettlementPrice=pre_settle(inst),
             SettlementPrice=last,
             TradingDay=trading_day,

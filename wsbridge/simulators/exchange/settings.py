@@ -181,7 +181,7 @@ def _check_spec(spec: ProductSpec, path: str) -> None:
         (spec.depth_volume >= 1, "depth_volume", "must be >= 1"),
         (spec.max_limit_volume >= 1, "max_limit_volume", "must be >= 1"),
         (spec.max_market_volume >= 1, "max_market_volume", "must be >= 1"),
-        (spec.price / spec.tick >= 10, "tick", "must be at most a tenth of price"),
+        (spec.price >= 10 * spec.tick, "tick", "must be at most a tenth of price"),
     ]
     for ok, key, problem in checks:
         if not ok:

@@ -100,3 +100,16 @@ def test_heartbeat_pings_silent_peers_and_times_out_mute_ones() -> None:
     assert len(mute.pings) == 1 and mute.timed_out
     assert gone.pings == [] and not gone.timed_out
     assert len(wheel) == 2  # the mute and the gone peer are forgotten
+
+
+def test_heartbeat_without_timeout_keeps_pinging_and_never_drops() -> None:
+    from wsbridge.server.keepalive import Heartbeat
+
+    clock = Clock()
+    wheel = Heartbeat(clock, interval=5, timeout=None)
+    mute = Peer()
+    mute.clock = clock
+    wheel.add(mute)
+    clock.advance(31)
+    assert len(mute.pings) in (5, 6) and not mute.timed_out
+    assert len(wheel) == 1

@@ -8,7 +8,7 @@ slot of a timing wheel that a single timer turns:
 - a connection not heard from (any frame: a pong, a request) for ``interval`` seconds is
   sent a ping;
 - one that then stays silent for ``timeout`` seconds is failed with 1011
-  "keepalive ping timeout", as websockets does.
+  "keepalive ping timeout", as websockets does (``timeout`` None: never).
 
 Connections implement :class:`Beating`; the server's connection class does.
 """
@@ -81,11 +81,12 @@ class Heartbeat:
             self._handle = None
 
     def _visit(self, conn: Beating, now: float) -> None:
-        if conn.pinged and conn.heard < conn.pinged:  # waiting for an answer
-            if self.timeout is not None and now - conn.pinged >= self.timeout:
+        timeout = self.timeout
+        if timeout is not None and conn.pinged and conn.heard < conn.pinged:  # no answer yet
+            if now - conn.pinged >= timeout:
                 conn.keepalive_timeout()
-                return
-            self._schedule(conn, conn.pinged + (self.timeout or self.interval))
+            else:
+                self._schedule(conn, conn.pinged + timeout)
             return
         conn.pinged = 0.0
         if now - conn.heard < self.interval:

@@ -10,6 +10,7 @@ import orjson
 
 from wsbridge.bench import report
 from wsbridge.bench.run import Options, run
+from wsbridge.bench.ticks import MAX_INSTRUMENTS
 
 
 def parse_args(argv: list[str] | None) -> tuple[Options, argparse.Namespace]:
@@ -51,6 +52,8 @@ def parse_args(argv: list[str] | None) -> tuple[Options, argparse.Namespace]:
     if any(n < 1 for n in options.clients) or options.workers < 1 or options.seconds <= 0 \
             or options.repeats < 1:
         parser.error("client counts, workers, repeats and seconds must be positive")
+    if not 1 <= options.instruments <= MAX_INSTRUMENTS:
+        parser.error(f"--instruments must be 1..{MAX_INSTRUMENTS}")
     return options, args
 
 

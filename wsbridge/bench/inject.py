@@ -36,7 +36,7 @@ import orjson
 
 from wsbridge.adapters.base import Adapter, Login, Reply, Request, ThreadBridge, register
 from wsbridge.bench import ticks
-from wsbridge.config import from_dict
+from wsbridge.config import ConfigError, from_dict
 from wsbridge.protocol import errors
 from wsbridge.protocol.catalog import filled
 from wsbridge.protocol.errors import CtpError
@@ -73,7 +73,10 @@ class InjectAdapter(Adapter):
 
     @classmethod
     def parse_settings(cls, data: dict, where: str) -> InjectSettings:
-        return from_dict(InjectSettings, data, where)
+        settings = from_dict(InjectSettings, data, where)
+        if not 1 <= settings.instruments <= ticks.MAX_INSTRUMENTS:
+            raise ConfigError(f"{where}.instruments: must be 1..{ticks.MAX_INSTRUMENTS}")
+        return settings
 
     async def start(self) -> None:
         with contextlib.suppress(FileNotFoundError):

@@ -21,8 +21,13 @@ STAMP_DIGITS = 19
 _ZERO_STAMP = "0" * STAMP_DIGITS
 
 
+MAX_INSTRUMENTS = 10_000
+
+
 def instrument_ids(count: int) -> list[str]:
     """Instrument ids of one width, so every tick's frame has the same length."""
+    if not 1 <= count <= MAX_INSTRUMENTS:
+        raise ValueError(f"instruments: must be 1..{MAX_INSTRUMENTS}")
     return [f"bench{i:04d}" for i in range(count)]
 
 

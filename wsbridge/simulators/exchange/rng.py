@@ -38,6 +38,19 @@ def steps(n: int, *key: object) -> list[float]:
     return [w * k - _SQRT3 for w in words(n, *key)]
 
 
+def steps_sum(w: array) -> float:
+    """The sum of :func:`steps` made from the words ``w``, at C speed."""
+    return sum(w) * 2.0 * _SQRT3 * _SCALE - len(w) * _SQRT3
+
+
+def word_to_step(w: int) -> float:
+    """One of :func:`steps`' increments from one word."""
+    return w * _STEP - _SQRT3
+
+
+_STEP = 2.0 * _SQRT3 * _SCALE
+
+
 def small(n: int, *key: object) -> array:
     """``n`` unsigned 16-bit integers for ``key`` (cheap per-bucket choices)."""
     out = array("H")

@@ -152,11 +152,7 @@ def _orders(ex: Exchange, session: Session, body: dict) -> list[dict]:
     rows = _filtered(
         ex.orders_of(session.account), body, ("InstrumentID", "ExchangeID", "OrderSysID")
     )
-    start, end = body.get("InsertTimeStart"), body.get("InsertTimeEnd")
-    return [
-        r for r in rows
-        if (not start or r["InsertTime"] >= start) and (not end or r["InsertTime"] <= end)
-    ]
+    return _in_window(rows, "InsertTime", body.get("InsertTimeStart"), body.get("InsertTimeEnd"))
 
 
 @handles("ReqQryTrade")
@@ -164,11 +160,12 @@ def _trades(ex: Exchange, session: Session, body: dict) -> list[dict]:
     rows = _filtered(
         ex.trades_of(session.account), body, ("InstrumentID", "ExchangeID", "TradeID")
     )
-    start, end = body.get("TradeTimeStart"), body.get("TradeTimeEnd")
-    return [
-        r for r in rows
-        if (not start or r["TradeTime"] >= start) and (not end or r["TradeTime"] <= end)
-    ]
+    return _in_window(rows, "TradeTime", body.get("TradeTimeStart"), body.get("TradeTimeEnd"))
+
+
+def _in_window(rows: list[dict], key: str, start: str | None, end: str | None) -> list[dict]:
+    """Rows whose ``key`` (HH:MM:SS) lies in [start, end]; an empty bound is open."""
+    return [r for r in rows if (not start or r[key] >= start) and (not end or r[key] <= end)]
 
 
 @handles("ReqQryInvestorPosition")

@@ -129,6 +129,10 @@ class Gate:
         if root not in target.parents or not target.is_file():
             return respond(404, b"not found\n")
         kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        extra = []
+        if kind == "text/javascript":
+            # Module scripts are fetched with CORS: let pages from elsewhere import ours.
+            extra.append(("Access-Control-Allow-Origin", "*"))
         if kind.startswith("text/") or kind == "application/json":
             kind += "; charset=utf-8"
-        return respond(200, target.read_bytes(), kind)
+        return respond(200, target.read_bytes(), kind, extra)

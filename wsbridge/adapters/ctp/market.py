@@ -36,8 +36,6 @@ class MarketFeed(Upstream):
         super().__init__("md", settings, bridge, "shared")
         self.sink = sink
         self.login_fields: dict = {}
-        self.ready = False
-        self._ready = asyncio.Event()
         self.live: set[str] = set()  # instruments subscribed upstream
         self.quote_holders: dict[str, set[str]] = {}  # for-quote: instrument -> accounts
         self._answers: dict[tuple[str, str], asyncio.Future] = {}
@@ -95,8 +93,7 @@ class MarketFeed(Upstream):
                            f"{exc.error_msg}")
                 await asyncio.sleep(RELOGIN_RETRY)
                 continue
-            self.ready = True
-            self._ready.set()
+            self._set_ready(True)
             self.log.info("md front connected and logged in (%d instruments live)",
                           len(self.live))
             if self._down_reported:
@@ -115,8 +112,7 @@ class MarketFeed(Upstream):
                     self.log.warning("%s failed again after reconnect: %s", method, failed)
 
     def on_disconnected(self, reason: int, was_connected: bool) -> None:
-        self.ready = False
-        self._ready.clear()
+        self._set_ready(False)
         error = CtpError(errors.FRONT_NOT_ACTIVE, f"{errors.message(errors.FRONT_NOT_ACTIVE)}: "
                          f"CTP md front disconnected (reason 0x{reason:x}); reconnecting")
         for future in self._answers.values():
@@ -131,17 +127,10 @@ class MarketFeed(Upstream):
         self._down_reported = True
         self.sink.on_status(False, text)
 
-    async def wait_ready(self) -> None:
-        if self.ready:
-            return
-        try:
-            await asyncio.wait_for(self._ready.wait(), self.settings.connect_timeout)
-        except TimeoutError:
-            fronts = ", ".join(self.settings.front("md"))
-            raise CtpError(errors.FRONT_NOT_ACTIVE,
-                           f"{errors.message(errors.FRONT_NOT_ACTIVE)}: the CTP md front "
-                           f"{fronts} is not connected and logged in (waited "
-                           f"{self.settings.connect_timeout:g}s)") from None
+    def not_ready_reason(self) -> str:
+        fronts = ", ".join(self.settings.front("md"))
+        return (f"the CTP md front {fronts} is not connected and logged in (waited "
+                f"{self.settings.connect_timeout:g}s)")
 
     # --- clients -------------------------------------------------------------------------
 

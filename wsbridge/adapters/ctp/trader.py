@@ -72,8 +72,6 @@ class TraderSession(Upstream):
         self.session_id = 0
         self._next_ref = 0
         self.peers: set[str] = set()  # the ws connections logged in on this session
-        self.ready = False
-        self._ready = asyncio.Event()
         self.opened: asyncio.Future = asyncio.get_running_loop().create_future()
         self._relogin: asyncio.Task | None = None
         self._linger: asyncio.TimerHandle | None = None
@@ -161,23 +159,8 @@ class TraderSession(Upstream):
         return self.opened.done() and not self.opened.cancelled() and \
             self.opened.exception() is None
 
-    def _set_ready(self, ready: bool) -> None:
-        self.ready = ready
-        if ready:
-            self._ready.set()
-        else:
-            self._ready.clear()
-
-    async def wait_ready(self) -> None:
-        """Until the session is logged in again after a disconnect (ErrorID 8 if not soon)."""
-        if self.ready:
-            return
-        try:
-            await asyncio.wait_for(self._ready.wait(), self.settings.connect_timeout)
-        except TimeoutError:
-            raise CtpError(errors.FRONT_NOT_ACTIVE,
-                           f"{errors.message(errors.FRONT_NOT_ACTIVE)}: the CTP session of "
-                           f"{self.user_id} is reconnecting") from None
+    def not_ready_reason(self) -> str:
+        return f"the CTP session of {self.user_id} is reconnecting"
 
     def on_disconnected(self, reason: int, was_connected: bool) -> None:
         self._set_ready(False)

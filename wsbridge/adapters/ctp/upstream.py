@@ -99,7 +99,33 @@ class Upstream:
         self.flow_retries = 0
         self.disconnects = 0
         self.last_reason: int | None = None  # of the last OnFrontDisconnected
+        self.ready = False  # connected and logged in: requests may go out
+        self._ready = asyncio.Event()
         self.log = logging.LoggerAdapter(log, {"conn": f"ctp-{app}:{name}"})
+
+    # --- readiness -----------------------------------------------------------------------
+
+    def _set_ready(self, ready: bool) -> None:
+        self.ready = ready
+        if ready:
+            self._ready.set()
+        else:
+            self._ready.clear()
+
+    async def wait_ready(self) -> None:
+        """Until logged in again after a disconnect; ErrorID 8 if that takes too long."""
+        if self.ready:
+            return
+        try:
+            await asyncio.wait_for(self._ready.wait(), self.settings.connect_timeout)
+        except TimeoutError:
+            raise CtpError(errors.FRONT_NOT_ACTIVE,
+                           f"{errors.message(errors.FRONT_NOT_ACTIVE)}: "
+                           f"{self.not_ready_reason()}") from None
+
+    def not_ready_reason(self) -> str:
+        """What wait_ready's ErrorID 8 says is wrong."""
+        return f"the CTP {self.app} front is not connected"
 
     # --- CTP's thread ----------------------------------------------------------------------
 

@@ -72,18 +72,10 @@ def depth_market_data(instrument_id: str, exchange_id: str, quote: dict | None,
     if quote:
         date = str(quote.get("data_date") or "").replace("-", "")
         clock, _, fraction = str(quote.get("data_time") or "").partition(".")
-        volume = int(number(quote.get("volume")))
-        turnover = number(quote.get("turnover"))
         out.update(
+            _day_stats(quote),
             TradingDay=date, ActionDay=date, UpdateTime=clock,
             UpdateMillisec=int(fraction[:3].ljust(3, "0")) if digits(fraction) else 0,
-            LastPrice=number(quote.get("last_price")),
-            OpenPrice=number(quote.get("open_price")),
-            HighestPrice=number(quote.get("high_price")),
-            LowestPrice=number(quote.get("low_price")),
-            PreClosePrice=number(quote.get("prev_close_price")),
-            Volume=volume, Turnover=turnover,
-            AveragePrice=round(turnover / volume, 6) if volume else 0.0,
         )
     if book:
         _levels(out, "Bid", book.get("Bid"))
@@ -97,22 +89,31 @@ def depth_market_data(instrument_id: str, exchange_id: str, quote: dict | None,
 def depth_from_snapshot(instrument_id: str, exchange_id: str, snapshot: dict) -> dict:
     """A CThostFtdcDepthMarketDataField dict from a ``get_market_snapshot`` row (one level)."""
     date, clock = split_time(str(snapshot.get("update_time") or ""))
-    volume = int(number(snapshot.get("volume")))
-    turnover = number(snapshot.get("turnover"))
     out = catalog.blank("DepthMarketData")
     out.update(
+        _day_stats(snapshot),
         InstrumentID=instrument_id, ExchangeID=exchange_id, ExchangeInstID=instrument_id,
         TradingDay=date, ActionDay=date, UpdateTime=clock,
-        LastPrice=number(snapshot.get("last_price")),
-        OpenPrice=number(snapshot.get("open_price")),
-        HighestPrice=number(snapshot.get("high_price")),
-        LowestPrice=number(snapshot.get("low_price")),
-        PreClosePrice=number(snapshot.get("prev_close_price")),
-        Volume=volume, Turnover=turnover,
-        AveragePrice=round(turnover / volume, 6) if volume else 0.0,
         BidPrice1=number(snapshot.get("bid_price")),
         BidVolume1=int(number(snapshot.get("bid_vol"))),
         AskPrice1=number(snapshot.get("ask_price")),
         AskVolume1=int(number(snapshot.get("ask_vol"))),
     )
     return out
+
+
+def _day_stats(row: dict) -> dict:
+    """Last/open/high/low/pre-close, volume, turnover and average price from a Futu quote or
+    snapshot row (both name them alike)."""
+    volume = int(number(row.get("volume")))
+    turnover = number(row.get("turnover"))
+    return {
+        "LastPrice": number(row.get("last_price")),
+        "OpenPrice": number(row.get("open_price")),
+        "HighestPrice": number(row.get("high_price")),
+        "LowestPrice": number(row.get("low_price")),
+        "PreClosePrice": number(row.get("prev_close_price")),
+        "Volume": volume,
+        "Turnover": turnover,
+        "AveragePrice": round(turnover / volume, 6) if volume else 0.0,
+    }

@@ -41,7 +41,6 @@ class Hub:
         self.last_tick: dict[str, bytes] = {}  # instrument -> its latest frame
         self._pending: dict[str, asyncio.Future] = {}  # instrument -> upstream subscribe
         self.upstream_connected = True
-        self.ticks_in = 0
         self.conflated_closed = 0  # conflation counts of sessions already gone
 
     # --- sessions ------------------------------------------------------------------------
@@ -73,7 +72,6 @@ class Hub:
     def on_tick(self, depth: dict) -> None:
         instrument = depth.get("InstrumentID", "")
         subscribers = self.subscribers.get(instrument)
-        self.ticks_in += 1
         if not subscribers:
             return
         frame = text_frame(_TICK_PREFIX + encode(depth) + b"}")
